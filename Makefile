@@ -1,0 +1,36 @@
+# intentlab: `make run` and `make test` set everything up on a machine with Python 3.11+.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: install run test test-all lint format clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+run: $(STAMP)  ## run the default experiment (pass overrides as ARGS="market=small rounds=10")
+	$(BIN)/intentlab run $(ARGS)
+
+test: $(STAMP)  ## the test suite without slow tests
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-all: $(STAMP)  ## every test, slow ones included
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) results .pytest_cache .ruff_cache

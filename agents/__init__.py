@@ -1,0 +1,22 @@
+"""Market participants: corporations (data sellers), solvers (data buyers), intents, strategies.
+
+Agents are thin Mesa agents; the model keeps the heavy state in arrays.
+"""
+
+from agents.intent import Intent, compatibility
+from agents.market_agents import Corporation, MarketAgent, Solver
+from agents.strategies import STRATEGIES, Adaptive, Markup, Shading, Strategy, Truthful
+
+__all__ = [
+    "STRATEGIES",
+    "Adaptive",
+    "Corporation",
+    "Intent",
+    "MarketAgent",
+    "Markup",
+    "Shading",
+    "Solver",
+    "Strategy",
+    "Truthful",
+    "compatibility",
+]

@@ -1,0 +1,165 @@
+"""Corporations (data sellers) and solvers (data buyers) as thin Mesa agents.
+
+Agents hold their own attributes, strategy and running utility; the model gathers them
+into numpy arrays each round and does the heavy work vectorized.
+"""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+
+from agents.intent import Intent
+from agents.strategies import Strategy
+
+
+class MarketAgent(mesa.Agent):
+    """What corporations and solvers share: strategy, entry/exit and a running utility.
+
+    Args:
+        model: the Mesa model.
+        strategy: how the agent reports its values.
+        outside_option: per-round utility available outside the market; the agent leaves
+            when its running utility falls below it (after ``grace_rounds``).
+        entered: the round the agent joined.
+    """
+
+    kind = "agent"
+
+    def __init__(
+        self, model: mesa.Model, strategy: Strategy, outside_option: float, entered: int
+    ) -> None:
+        super().__init__(model)
+        self.strategy = strategy
+        self.outside_option = float(outside_option)
+        self.entered = entered
+        self.exited: int | None = None
+        self.running_utility: float | None = None
+        self.units_traded = 0.0
+        self.utility_total = 0.0
+
+    @property
+    def active(self) -> bool:
+        """Whether the agent still participates."""
+        return self.exited is None
+
+    def observe(self, utility: float, memory: float) -> None:
+        """Fold one round's utility into the running utility (an EMA with weight ``memory``)."""
+        self.utility_total += utility
+        if self.running_utility is None:
+            self.running_utility = utility
+        else:
+            self.running_utility = (1 - memory) * self.running_utility + memory * utility
+
+    def should_exit(self, round: int, grace_rounds: int) -> bool:
+        """Leave once past the grace period with running utility below the outside option."""
+        return (
+            self.active
+            and round - self.entered >= grace_rounds
+            and self.running_utility is not None
+            and self.running_utility < self.outside_option
+        )
+
+
+class Corporation(MarketAgent):
+    """A data seller.
+
+    Args:
+        model: the Mesa model.
+        industry: the industry the corporation competes in.
+        supply: data units offered per round.
+        quality: data quality in ``(0, 1]``.
+        sharing_cost: private per-unit cost of sharing with a solver serving another industry.
+        competitor_premium: relative extra sharing cost toward solvers serving its own
+            industry (the cost is ``sharing_cost * (1 + competitor_premium)`` there).
+        intent: the terms it shares data under.
+        strategy, outside_option, entered: see :class:`MarketAgent`.
+    """
+
+    kind = "corporation"
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        *,
+        industry: int,
+        supply: float,
+        quality: float,
+        sharing_cost: float,
+        competitor_premium: float,
+        intent: Intent,
+        strategy: Strategy,
+        outside_option: float,
+        entered: int,
+    ) -> None:
+        super().__init__(model, strategy, outside_option, entered)
+        if not 0 < quality <= 1:
+            raise ValueError(f"Corporation quality must be in (0, 1], got {quality}")
+        if supply < 0 or sharing_cost < 0 or competitor_premium < 0:
+            raise ValueError("Corporation supply, sharing_cost and competitor_premium must be >= 0")
+        self.industry = int(industry)
+        self.supply = float(supply)
+        self.quality = float(quality)
+        self.sharing_cost = float(sharing_cost)
+        self.competitor_premium = float(competitor_premium)
+        self.intent = intent
+
+    def costs(self, task_industry: np.ndarray) -> np.ndarray:
+        """True per-unit sharing cost toward solvers whose tasks serve ``task_industry``."""
+        rival = task_industry == self.industry
+        return self.sharing_cost * (1 + self.competitor_premium * rival)
+
+    def ask(self, costs: np.ndarray) -> np.ndarray:
+        """Reported per-unit asks: the strategy's report, never below the intent's minimum."""
+        return np.maximum(self.strategy.report(costs), self.intent.min_price)
+
+
+class Solver(MarketAgent):
+    """A data buyer that trains models on (encrypted) data for its task's client.
+
+    Args:
+        model: the Mesa model.
+        capacity: data units it can process per round.
+        speed: hardware speed relative to the reference machine of the cost model.
+        compute_price: money per reference compute-second.
+        seconds_per_unit: reference compute-seconds to process one data unit (FHE training
+            plus proof generation), from the cost model.
+        stake: protocol tokens the solver has staked.
+        fhe_capable: whether it can compute on FHE-encrypted data.
+        proof_capable: whether it produces ZK proofs of its computation.
+        strategy, outside_option, entered: see :class:`MarketAgent`.
+    """
+
+    kind = "solver"
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        *,
+        capacity: float,
+        speed: float,
+        compute_price: float,
+        seconds_per_unit: float,
+        stake: float,
+        fhe_capable: bool,
+        proof_capable: bool,
+        strategy: Strategy,
+        outside_option: float,
+        entered: int,
+    ) -> None:
+        super().__init__(model, strategy, outside_option, entered)
+        if capacity < 0 or speed <= 0 or compute_price < 0 or seconds_per_unit < 0 or stake < 0:
+            raise ValueError(
+                "Solver needs capacity, compute_price, seconds_per_unit, stake >= 0 and speed > 0"
+            )
+        self.capacity = float(capacity)
+        self.speed = float(speed)
+        self.compute_price = float(compute_price)
+        self.processing_cost = seconds_per_unit / self.speed * self.compute_price
+        self.stake = float(stake)
+        self.fhe_capable = bool(fhe_capable)
+        self.proof_capable = bool(proof_capable)
+
+    def bid(self, values: np.ndarray) -> np.ndarray:
+        """Reported per-unit bids for true net values ``values`` (one per seller)."""
+        return self.strategy.report(values)

@@ -1,0 +1,211 @@
+"""The ``intentlab`` command line.
+
+``intentlab run [hydra overrides]`` validates the overrides first, so a misspelled key, an
+unknown option or a bad value is reported as one line naming the key and what is allowed,
+with exit status 2 and no traceback. Valid overrides are handed to Hydra unchanged.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from experiments import CONFIG_DIR
+
+USAGE = """usage: intentlab COMMAND [ARGS]
+
+commands:
+  run [OVERRIDES] [-m]   run a simulation (Hydra overrides; -m for a multirun sweep)
+  figures RUN_DIR        redraw the figures of a complete run directory
+
+examples:
+  intentlab run
+  intentlab run market=small rounds=20 mechanism.tick=0.05
+  intentlab run -m seed=0,1,2 hydra.sweep.dir=results/seeds
+"""
+
+# Hydra flags that take a value (the value is not an override).
+_VALUE_FLAGS = {
+    "-c", "--cfg", "-p", "--package", "-cp", "--config-path", "-cn", "--config-name",
+    "-cd", "--config-dir", "--experimental-rerun", "-sc", "--shell-completion", "--info",
+}  # fmt: skip
+
+
+class UsageError(Exception):
+    """A bad command line; ``str()`` is one readable line."""
+
+
+def config_groups() -> dict[str, list[str]]:
+    """Config groups under ``configs/`` and their options."""
+    return {
+        d.name: sorted(p.stem for p in d.glob("*.yaml"))
+        for d in sorted(CONFIG_DIR.iterdir())
+        if d.is_dir()
+    }
+
+
+def split_overrides(args: Sequence[str]) -> list[str]:
+    """The override arguments among Hydra's command-line arguments."""
+    overrides, skip = [], False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.startswith("-"):
+            skip = arg in _VALUE_FLAGS
+        else:
+            overrides.append(arg)
+    return overrides
+
+
+def validate_overrides(overrides: Sequence[str]) -> None:
+    """Compose the config for every value of every override and validate it.
+
+    A sweep (``seed=0,1,2``) is checked one value at a time against the first values of
+    the others. ``hydra.*`` overrides are left to Hydra.
+
+    Raises:
+        UsageError: naming the first bad key or value and what is allowed.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from omegaconf import OmegaConf
+
+    from sim.config import ConfigError
+    from sim.runner import as_config
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except Exception as exc:  # Hydra's parse errors: report the first line only
+        raise UsageError(_first_line(exc)) from None
+    parsed = [o for o in parsed if not o.key_or_group.startswith("hydra")]
+    groups = config_groups()
+    choices: list[list[str]] = []
+    for o in parsed:
+        key = o.key_or_group
+        lhs = o.input_line.split("=", 1)[0]
+        values = list(o.sweep_string_iterator()) if o.is_sweep_override() else None
+        if key in groups:
+            for value in values or [o.get_value_element_as_str()]:
+                if value not in groups[key]:
+                    raise UsageError(
+                        f"{key}={value}: unknown option; allowed: {', '.join(groups[key])}"
+                    )
+        choices.append([f"{lhs}={v}" for v in values] if values else [o.input_line])
+
+    base = [c[0] for c in choices]
+    variants = [base] + [
+        [*base[:k], alt, *base[k + 1 :]] for k, c in enumerate(choices) for alt in c[1:]
+    ]
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        group_only = [b for b, o in zip(base, parsed, strict=True) if o.key_or_group in groups]
+        reference = compose("config", overrides=group_only)
+        for o in parsed:
+            key = o.key_or_group
+            if key in groups or o.input_line.startswith(("+", "~")):
+                continue
+            if OmegaConf.select(reference, key, default=_Missing) is _Missing:
+                raise UsageError(f"{key}: unknown key; {_allowed_keys(reference, key)}")
+        for overrides_ in variants:
+            try:
+                as_config(compose("config", overrides=overrides_))
+            except ConfigError as exc:
+                raise UsageError(str(exc)) from None
+            except Exception as exc:  # composition errors from Hydra/OmegaConf
+                key = _unknown_key(exc)
+                if key:
+                    raise UsageError(
+                        f"{key}: unknown key; {_allowed_keys(reference, key)}"
+                    ) from None
+                raise UsageError(_first_line(exc)) from None
+
+
+class _Missing:
+    pass
+
+
+def _allowed_keys(cfg, key: str) -> str:
+    from omegaconf import DictConfig, OmegaConf
+
+    parts = key.split(".")
+    for depth in range(len(parts) - 1, -1, -1):
+        parent = OmegaConf.select(cfg, ".".join(parts[:depth])) if depth else cfg
+        if isinstance(parent, DictConfig):
+            where = ".".join(parts[:depth]) or "the top level"
+            keys = [k for k in parent if not str(k).startswith("_")]
+            return f"allowed keys in {where}: {', '.join(map(str, keys))}"
+    return ""
+
+
+def _unknown_key(exc: BaseException) -> str | None:
+    """The full key of an OmegaConf "not in struct" error in ``exc``'s causes, if any."""
+    from omegaconf.errors import ConfigKeyError
+
+    while exc is not None:
+        if isinstance(exc, ConfigKeyError) and getattr(exc, "full_key", None):
+            return str(exc.full_key)
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
+
+
+def run_command(args: Sequence[str]) -> int:
+    """``intentlab run``: validate, then hand the arguments to Hydra."""
+    if not any(a in ("-h", "--help", "--hydra-help") for a in args):
+        try:
+            validate_overrides(split_overrides(args))
+        except UsageError as exc:
+            print(f"intentlab run: error: {exc}", file=sys.stderr)
+            return 2
+    from experiments import run
+
+    sys.argv = ["intentlab run", *args]
+    run.main()
+    return 0
+
+
+def figures_command(args: Sequence[str]) -> int:
+    """``intentlab figures RUN_DIR``: redraw a run's figures from its saved tables."""
+    if len(args) != 1:
+        print("intentlab figures: error: expected one RUN_DIR", file=sys.stderr)
+        return 2
+    from experiments.figures import plot_rounds
+    from sim.results import IncompleteRunError, RunResult
+
+    directory = Path(args[0])
+    try:
+        result = RunResult.load(directory)
+    except (IncompleteRunError, FileNotFoundError) as exc:
+        print(f"intentlab figures: error: {exc}", file=sys.stderr)
+        return 2
+    title = f"{result.config.mechanism.name}, seed {result.config.seed}"
+    for suffix in ("png", "pdf"):
+        print(plot_rounds(result.rounds, directory / f"rounds.{suffix}", title=title))
+    return 0
+
+
+COMMANDS = {"run": run_command, "figures": figures_command}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``intentlab`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help", "help"):
+        print(USAGE)
+        return 0 if args else 2
+    command = COMMANDS.get(args[0])
+    if command is None:
+        print(
+            f"intentlab: error: unknown command {args[0]!r}; allowed: {', '.join(COMMANDS)}",
+            file=sys.stderr,
+        )
+        return 2
+    return command(args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
