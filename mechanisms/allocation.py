@@ -51,7 +51,7 @@ def max_volume(
     if first.status != 0:
         raise RuntimeError(f"max-volume LP failed: {first.message}")
     volume = -first.fun
-    tolerance = 1e-9 * max(1.0, volume)
+    tolerance = 1e-6 * max(1.0, volume)  # above HiGHS' 1e-7 feasibility tolerance
     second = linprog(
         -surplus[rows, cols],
         A_ub=sp.vstack([a_ub, sp.csr_matrix(-ones)]).tocsr(),

@@ -141,7 +141,7 @@ class MechanismConfig:
     """Which registered mechanism clears the market, and its parameters."""
 
     name: str = param("dutch")
-    params: dict[str, Any] = param({"tick": 0.01})
+    params: dict[str, Any] = param({"tick": 0.01, "max_ticks": 1_000_000})
 
     def __post_init__(self) -> None:
         try:

@@ -1,0 +1,69 @@
+"""End-to-end tests of the `intentlab` command line, run as a subprocess."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+INTENTLAB = str(Path(sys.executable).with_name("intentlab"))
+TINY = ["market=small", "rounds=3"]
+
+
+def intentlab(*args, cwd):
+    return subprocess.run([INTENTLAB, *args], capture_output=True, text=True, cwd=cwd, timeout=300)
+
+
+def test_run_writes_a_complete_run_directory(tmp_path):
+    out = tmp_path / "run"
+    proc = intentlab("run", *TINY, "seed=4", f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    for name in ("rounds.parquet", "trades.parquet", "agents.parquet", "config.yaml", "rounds.png", "DONE"):
+        assert (out / name).is_file(), name
+    assert set(json.loads((out / "DONE").read_text())["files"]) >= {"rounds.parquet", "config.yaml"}
+    rounds = pd.read_parquet(out / "rounds.parquet")
+    assert len(rounds) == 3
+    assert "mean efficiency" in proc.stdout and str(out) in proc.stdout
+    assert "rounds: 100%" in proc.stderr  # the progress bar
+    assert "Traceback" not in proc.stderr
+    redraw = intentlab("figures", str(out), cwd=tmp_path)
+    assert redraw.returncode == 0, redraw.stderr
+    assert (out / "rounds.pdf").is_file()
+
+
+def test_multirun_sweeps_seeds_into_the_sweep_dir(tmp_path):
+    sweep = tmp_path / "sweep"
+    proc = intentlab("run", "-m", *TINY, "seed=0,1", f"hydra.sweep.dir={sweep}", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    runs = sorted(p.parent for p in sweep.glob("*/DONE"))
+    assert [p.name for p in runs] == ["0", "1"]
+    a, b = (pd.read_parquet(p / "trades.parquet") for p in runs)
+    assert not a.equals(b)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("market.n_corporation=5", "market.n_corporation: unknown key; allowed keys in market: n_corporations"),
+        ("mechanism=nope", "mechanism=nope: unknown option; allowed: dutch"),
+        ("market.n_corporations=-5", "market.n_corporations: -5 not allowed, must be >= 1"),
+        ("seed=0,1,-2", "seed: -2 not allowed, must be >= 0"),
+        ("agents.corporation_strategies={shading:1}", "agents.corporation_strategies.shading: unknown key"),
+    ],
+)
+def test_bad_override_is_one_line_and_nonzero(tmp_path, override, message):
+    proc = intentlab("run", override, f"hydra.run.dir={tmp_path / 'never'}", cwd=tmp_path)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert message in lines[0]
+    assert not (tmp_path / "never").exists()
+
+
+def test_unknown_command_and_incomplete_figures_dir(tmp_path):
+    proc = intentlab("walk", cwd=tmp_path)
+    assert proc.returncode == 2 and "allowed: run, figures" in proc.stderr
+    proc = intentlab("figures", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "incomplete" in proc.stderr

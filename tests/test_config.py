@@ -1,0 +1,55 @@
+import pytest
+from hydra import compose, initialize_config_dir
+
+from experiments import CONFIG_DIR
+from sim import ConfigError, SimConfig
+from sim.runner import as_config
+
+
+def compose_config(*overrides):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+def test_yaml_defaults_equal_dataclass_defaults():
+    assert as_config(compose_config()) == SimConfig()
+
+
+def test_group_options_compose():
+    cfg = as_config(compose_config("market=small", "agents=strategic"))
+    assert cfg.market.n_corporations == 12
+    assert cfg.agents.corporation_strategies["markup"] > 0
+    assert as_config(compose_config("market=large")).market.n_corporations == 1000
+
+
+def test_round_trip_through_dict():
+    cfg = SimConfig.from_dict({"seed": 3, "mechanism": {"name": "dutch", "tick": 0.1}})
+    assert SimConfig.from_dict(cfg.to_dict()) == cfg
+    assert cfg.mechanism.params == {"tick": 0.1}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"market": {"n_corporations": -5}}, "market.n_corporations: -5 not allowed, must be >= 1"),
+        ({"market": {"n_corporation": 5}}, "market.n_corporation: unknown key; allowed keys: n_corporations"),
+        ({"rounds": 2.5}, "rounds: 2.5 not allowed, must be an integer"),
+        ({"compute_optimum": "yes"}, "compute_optimum: 'yes' not allowed, must be true or false"),
+        ({"mechanism": {"name": "nope"}}, "mechanism: unknown mechanism 'nope'; allowed: dutch"),
+        ({"mechanism": {"name": "dutch", "tick": -1}}, "mechanism: dutch: tick must be"),
+        ({"mechanism": {"name": "dutch", "_target_": "x.Y"}}, "mechanism._target_: must be mechanisms.dutch.DutchAuction"),
+        ({"agents": {"corporation_strategies": {"shading": 1.0}}}, "unknown strategy 'shading'; allowed: truthful, markup, adaptive"),
+        ({"agents": {"solver_strategies": {"truthful": 0.0}}}, "weights must sum to > 0"),
+        ({"incentives": {"regime": "yuma"}}, "incentives.regime: 'yuma' not allowed, allowed: intent_market"),
+        ({"incentives": {"corporation_share": 1.5}}, r"must be in \[0, 1\]"),
+        ({"market": {"fee_low": 7.0}}, r"market.fee_low: must be <= market.fee_high \(6.0\)"),
+        ({"market": {"task_kinds": ["a", "a"]}}, "market.task_kinds: must be a non-empty list of distinct names"),
+        ({"market": {"intent": {"duration": 0}}}, "market.intent.duration: 0 not allowed, must be >= 1"),
+        ({"welfare_solver": "NOPE"}, "welfare_solver: 'NOPE' not allowed, allowed:"),
+        ({"market": 3}, "market: must be a mapping"),
+    ],
+)
+def test_bad_values_are_one_line_errors(data, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        SimConfig.from_dict(data)
+    assert "\n" not in str(info.value)

@@ -1,0 +1,87 @@
+import numpy as np
+import pytest
+
+import mechanisms
+from mechanisms import Market
+from tests.mechanism_contract import MechanismContract
+
+
+class TestDutchContract(MechanismContract):
+    make = staticmethod(lambda: mechanisms.get("dutch", tick=0.05))
+
+
+def test_scalar_crossing_worked_case():
+    # asks 1, 2, 3 and bids 5, 4, 0.5, one unit each; tick 0.5 from 5 down:
+    # D/S = 1/3 at 5 and 4.5, 2/3 at 4, 3.5 and 3; at 2.5 D = 2 >= S = 2: stop.
+    market = Market([1, 1, 1], [1, 1, 1], [1.0, 2.0, 3.0], [5.0, 4.0, 0.5])
+    out = mechanisms.get("dutch", tick=0.5).clear(market)
+    assert out.price == pytest.approx(2.5)
+    assert out.info["ticks"] == 6
+    np.testing.assert_allclose(out.allocation.sum(axis=1), [1, 1, 0])
+    np.testing.assert_allclose(out.allocation.sum(axis=0), [1, 1, 0])
+    np.testing.assert_allclose(out.seller_revenue, [2.5, 2.5, 0])
+    np.testing.assert_allclose(out.buyer_payment, [2.5, 2.5, 0])
+
+
+def test_rationing_prefers_volume_then_surplus():
+    # One seller (5 units, ask 1); buyers bid 4 (2 units) and 3 (10 units); tick 1.
+    # At 4: D = 2 < S = 5. At 3: D = 12 >= 5: stop. Volume 5; the 4-bidder is filled first.
+    market = Market([5.0], [2.0, 10.0], [1.0], [4.0, 3.0])
+    out = mechanisms.get("dutch", tick=1.0).clear(market)
+    assert out.price == pytest.approx(3.0)
+    np.testing.assert_allclose(out.allocation, [[2.0, 3.0]])
+    np.testing.assert_allclose(out.buyer_payment, [6.0, 9.0])
+
+
+def test_compatibility_restricts_demand_supply_and_trade():
+    # Only seller 0 - buyer 0 may trade; buyer 1 and seller 1 have no compatible partner.
+    compatible = np.array([[True, False], [False, False]])
+    market = Market([2.0, 2.0], [2.0, 2.0], [1.0, 1.0], [3.0, 3.0], compatible)
+    out = mechanisms.get("dutch", tick=1.0).clear(market)
+    assert out.price == pytest.approx(3.0)  # D = 2 >= S = 2 at the first price
+    np.testing.assert_allclose(out.allocation, [[2.0, 0.0], [0.0, 0.0]])
+
+
+def test_per_pair_values_decide_who_trades():
+    # Buyer 0 values seller 0's data at 4 and seller 1's at 1; buyer 1 the opposite.
+    ask = np.array([[0.5, 0.5], [0.5, 0.5]])
+    bid = np.array([[4.0, 1.0], [1.0, 4.0]])
+    market = Market([1.0, 1.0], [1.0, 1.0], ask, bid)
+    out = mechanisms.get("dutch", tick=0.5).clear(market)
+    # At 4: D = 2 >= S = 2, price 4: only the diagonal pairs are willing.
+    assert out.price == pytest.approx(4.0)
+    np.testing.assert_allclose(out.allocation, np.eye(2))
+
+
+def test_no_trade_when_every_ask_exceeds_every_bid():
+    market = Market([1.0], [1.0], [5.0], [2.0])
+    out = mechanisms.get("dutch").clear(market)
+    assert out.volume == 0 and out.price is None
+
+
+def test_clock_stops_at_the_floor_without_a_crossing():
+    # Supply 10 never falls to demand 1 before the lowest ask: clear at the floor price.
+    market = Market([10.0], [1.0], [2.0], [3.0])
+    out = mechanisms.get("dutch", tick=0.25).clear(market)
+    assert out.price == pytest.approx(2.0)
+    assert out.info["crossed"] is False
+    np.testing.assert_allclose(out.allocation, [[1.0]])
+
+
+@pytest.mark.parametrize("tick", [0, -1, float("nan"), float("inf"), "a"])
+def test_bad_tick_is_a_clear_error(tick):
+    with pytest.raises(ValueError, match="tick"):
+        mechanisms.get("dutch", tick=tick)
+
+
+def test_too_many_ticks_is_a_clear_error():
+    market = Market([1.0], [1.0], [0.0], [100.0])
+    with pytest.raises(ValueError, match="raise tick"):
+        mechanisms.get("dutch", tick=0.001, max_ticks=1000).clear(market)
+
+
+def test_registry_errors_name_the_allowed_values():
+    with pytest.raises(ValueError, match="allowed: .*dutch"):
+        mechanisms.get("dutchh")
+    with pytest.raises(ValueError, match="tik"):
+        mechanisms.get("dutch", tik=0.1)

@@ -1,0 +1,181 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+import mechanisms
+import sim
+from agents import Corporation, Solver
+from sim import MarketModel
+from sim.ledger import STAKE, TREASURY
+from tests.conftest import tiny_config
+
+ROUND_COLUMNS = (
+    "round mechanism incentives welfare optimal_welfare efficiency price volume "
+    "corporations_active corporations_trading solvers_active solver_hhi reward_gini "
+    "mean_reputation emission gt_jobs"
+).split()
+TRADE_COLUMNS = (
+    "round seller buyer units price task_kind task_industry seller_industry fhe proof_verified"
+).split()
+
+
+def test_run_produces_documented_tables(tiny):
+    result = sim.run(tiny)
+    assert set(ROUND_COLUMNS) <= set(result.rounds.columns)
+    assert set(TRADE_COLUMNS) <= set(result.trades.columns)
+    assert len(result.rounds) == tiny.rounds
+    assert result.rounds["round"].tolist() == list(range(tiny.rounds))
+    assert len(result.trades) > 0
+    assert (result.rounds["efficiency"].dropna() <= 1 + 1e-6).all()
+    assert (result.rounds["welfare"] <= result.rounds["optimal_welfare"] + 1e-6).all()
+    assert result.rounds["mean_reputation"].isna().all()  # no reputation system yet
+    assert (result.rounds["gt_jobs"] == 0).all()  # no ground-truth jobs yet
+    assert result.trades["proof_verified"].isna().all()
+    assert {"corporation", "solver"} == set(result.agents["kind"])
+    volume = result.trades.groupby("round")["units"].sum()
+    np.testing.assert_allclose(result.rounds.set_index("round")["volume"].loc[volume.index], volume)
+
+
+def test_efficiency_can_be_switched_off(tiny):
+    result = sim.run(tiny_config(compute_optimum=False, rounds=3))
+    assert result.rounds["optimal_welfare"].isna().all()
+    assert result.rounds["efficiency"].isna().all()
+
+
+def test_same_seed_same_files_other_seed_other_results(tmp_path):
+    a = sim.run(tiny_config()).save(tmp_path / "a")
+    b = sim.run(tiny_config()).save(tmp_path / "b")
+    for name in ("rounds.parquet", "trades.parquet", "agents.parquet", "config.yaml", "DONE"):
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    c = sim.run(tiny_config(seed=2)).save(tmp_path / "c")
+    assert (a / "trades.parquet").read_bytes() != (c / "trades.parquet").read_bytes()
+
+
+def test_no_executed_trade_violates_an_intent():
+    model = MarketModel(tiny_config(rounds=12, market={"intent": {"require_proof_prob": 0.6}}))
+    kinds = model.config.market.task_kinds
+    checked = 0
+    for _ in range(model.config.rounds):
+        model.step()
+        trades = model.trades_frame()
+        trades = trades[trades["round"] == model.round - 1]
+        by_id = {a.unique_id: a for a in model.agents}
+        for t in trades.itertuples():
+            intent = by_id[t.seller].intent
+            assert t.task_kind in kinds
+            why = intent.violation(
+                kind=t.task_kind, industry=t.task_industry, round=t.round,
+                price=t.price, fhe=t.fhe, proof=t.proof,
+            )
+            assert why is None, why
+            checked += 1
+    assert checked > 20
+
+
+class Rogue(mechanisms.Mechanism):
+    """Ignores intents: every pair trades one unit at price 0 (unregistered, tests only)."""
+
+    properties = {}
+
+    def clear(self, market, rng=None):
+        x = np.zeros(market.shape)
+        x[:, :] = np.minimum(1.0, market.supply[:, None] / max(market.n_buyers, 1))
+        return mechanisms.Outcome.uniform_price(x, 0.0)
+
+
+def test_settlement_rejects_and_counts_violating_trades():
+    model = MarketModel(
+        tiny_config(rounds=1, market={"intent": {"min_price_high": 0.5, "exclude_own_industry_prob": 1.0}})
+    )
+    model.mechanism = Rogue()
+    model.step()
+    rejected = model.rejected_frame()
+    rounds = model.rounds_frame()
+    assert rounds.loc[0, "rejected_trades"] == len(rejected) > 0
+    assert {"below_min_price", "industry_excluded"} & set(rejected["reason"])
+    # every corporation here has a positive minimum price, so nothing at price 0 may execute
+    assert all(c.intent.min_price > 0 for c in model.active(Corporation))
+    assert model.trades_frame().empty
+    assert rounds.loc[0, "volume"] == 0
+
+
+def test_ledger_conserves_money_and_tokens_over_a_run():
+    cfg = tiny_config(rounds=15, agents={"corporation_strategies": {"truthful": 1, "markup": 1, "adaptive": 1}})
+    model = MarketModel(cfg)
+    for _ in range(cfg.rounds):
+        model.step()  # the model checks its ledger after every round
+    trades, rounds, agents = model.trades_frame(), model.rounds_frame(), model.agents_frame()
+    ledger = model.ledger
+    # Independent accounting: agents entered with their endowment; money only came in as
+    # task fees and left as compute costs, i.e. the trades' true values; prices cancel.
+    expected_money = cfg.market.money_endowment * len(agents) + (trades["true_value"] * trades["units"]).sum()
+    agent_money = agents["money"].sum() + ledger.balance("money", TREASURY)
+    assert agent_money == pytest.approx(expected_money, rel=1e-9)
+    # Tokens exist only as emissions and stakes.
+    stakes = agents["stake"].sum()
+    assert agents["tokens"].sum() == pytest.approx(rounds["emission"].sum(), rel=1e-9)
+    assert ledger.balance("tokens", STAKE) == pytest.approx(stakes, rel=1e-9)
+    assert rounds["emission"].max() <= cfg.incentives.emission_per_round + 1e-9
+
+
+def test_utilities_match_trades():
+    model = MarketModel(tiny_config(rounds=1, incentives={"token_price": 0.0}))
+    model.step()
+    trades = model.trades_frame()
+    for agent in model.active(Corporation):
+        mine = trades[trades["seller"] == agent.unique_id]
+        assert agent.utility_total == pytest.approx(((mine["price"] - mine["true_cost"]) * mine["units"]).sum())
+        assert agent.utility_total >= -1e-9  # truthful sellers are never paid below cost
+    for agent in model.active(Solver):
+        mine = trades[trades["buyer"] == agent.unique_id]
+        assert agent.utility_total == pytest.approx(((mine["true_value"] - mine["buyer_price"]) * mine["units"]).sum())
+
+
+def test_agents_exit_below_outside_option_and_new_ones_arrive():
+    cfg = tiny_config(
+        rounds=10,
+        agents={
+            "corporation_outside_option": 1e6,
+            "grace_rounds": 2,
+            "corporation_arrival_rate": 0.5,
+            "solver_arrival_rate": 0.5,
+        },
+    )
+    result = sim.run(cfg)
+    r = result.rounds
+    assert r["corporations_exited"].sum() > 0
+    assert r["corporations_entered"].sum() > 0 and r["solvers_entered"].sum() > 0
+    exited = result.agents[result.agents["exited"] >= 0]
+    assert (exited["exited"] - exited["entered"] >= 2).all()
+    assert not exited["active"].any()
+    # With everyone leaving after the grace period, the first rounds keep the initial population.
+    assert r.loc[0, "corporations_active"] == cfg.market.n_corporations
+
+
+def test_strategic_population_learns():
+    cfg = tiny_config(
+        rounds=10,
+        agents={
+            "corporation_strategies": {"truthful": 0, "markup": 0, "adaptive": 1},
+            "solver_strategies": {"truthful": 0, "shading": 0, "adaptive": 1},
+        },
+    )
+    agents = sim.run(cfg).agents
+    assert set(agents["strategy"]) == {"adaptive"}
+    assert agents["report_factor"].max() > 0
+
+
+def test_run_accepts_mappings_and_rejects_other_types():
+    result = sim.run({"rounds": 2, "market": {"n_corporations": 5, "n_solvers": 2}, "compute_optimum": False})
+    assert len(result.rounds) == 2
+    with pytest.raises(TypeError, match="SimConfig or a mapping"):
+        sim.run(42)
+
+
+def test_default_run_is_valid():
+    """The default config (100 corporations, 30 solvers) runs a few rounds cleanly."""
+    cfg = sim.SimConfig.from_dict({"rounds": 3})
+    result = sim.run(cfg)
+    assert result.rounds["corporations_active"].iloc[0] == 100
+    assert result.rounds["efficiency"].between(0, 1 + 1e-6).all()
+    assert isinstance(result.trades, pd.DataFrame)
