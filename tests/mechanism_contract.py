@@ -15,7 +15,9 @@ from tests.strategies import markets, per_unit_prices
 
 TOL = 1e-6
 contract_settings = settings(
-    max_examples=int(os.environ.get("INTENTLAB_HYPOTHESIS_EXAMPLES", "60")), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=int(os.environ.get("INTENTLAB_HYPOTHESIS_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 
 

@@ -20,7 +20,14 @@ def test_run_writes_a_complete_run_directory(tmp_path):
     out = tmp_path / "run"
     proc = intentlab("run", *TINY, "seed=4", f"hydra.run.dir={out}", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    for name in ("rounds.parquet", "trades.parquet", "agents.parquet", "config.yaml", "rounds.png", "DONE"):
+    for name in (
+        "rounds.parquet",
+        "trades.parquet",
+        "agents.parquet",
+        "config.yaml",
+        "rounds.png",
+        "DONE",
+    ):
         assert (out / name).is_file(), name
     assert set(json.loads((out / "DONE").read_text())["files"]) >= {"rounds.parquet", "config.yaml"}
     rounds = pd.read_parquet(out / "rounds.parquet")
@@ -46,11 +53,17 @@ def test_multirun_sweeps_seeds_into_the_sweep_dir(tmp_path):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ("market.n_corporation=5", "market.n_corporation: unknown key; allowed keys in market: n_corporations"),
+        (
+            "market.n_corporation=5",
+            "market.n_corporation: unknown key; allowed keys in market: n_corporations",
+        ),
         ("mechanism=nope", "mechanism=nope: unknown option; allowed: dutch"),
         ("market.n_corporations=-5", "market.n_corporations: -5 not allowed, must be >= 1"),
         ("seed=0,1,-2", "seed: -2 not allowed, must be >= 0"),
-        ("agents.corporation_strategies={shading:1}", "agents.corporation_strategies.shading: unknown key"),
+        (
+            "agents.corporation_strategies={shading:1}",
+            "agents.corporation_strategies.shading: unknown key",
+        ),
     ],
 )
 def test_bad_override_is_one_line_and_nonzero(tmp_path, override, message):

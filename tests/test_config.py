@@ -32,19 +32,37 @@ def test_round_trip_through_dict():
     ("data", "message"),
     [
         ({"market": {"n_corporations": -5}}, "market.n_corporations: -5 not allowed, must be >= 1"),
-        ({"market": {"n_corporation": 5}}, "market.n_corporation: unknown key; allowed keys: n_corporations"),
+        (
+            {"market": {"n_corporation": 5}},
+            "market.n_corporation: unknown key; allowed keys: n_corporations",
+        ),
         ({"rounds": 2.5}, "rounds: 2.5 not allowed, must be an integer"),
         ({"compute_optimum": "yes"}, "compute_optimum: 'yes' not allowed, must be true or false"),
         ({"mechanism": {"name": "nope"}}, "mechanism: unknown mechanism 'nope'; allowed: dutch"),
         ({"mechanism": {"name": "dutch", "tick": -1}}, "mechanism: dutch: tick must be"),
-        ({"mechanism": {"name": "dutch", "_target_": "x.Y"}}, "mechanism._target_: must be mechanisms.dutch.DutchAuction"),
-        ({"agents": {"corporation_strategies": {"shading": 1.0}}}, "unknown strategy 'shading'; allowed: truthful, markup, adaptive"),
+        (
+            {"mechanism": {"name": "dutch", "_target_": "x.Y"}},
+            "mechanism._target_: must be mechanisms.dutch.DutchAuction",
+        ),
+        (
+            {"agents": {"corporation_strategies": {"shading": 1.0}}},
+            "unknown strategy 'shading'; allowed: truthful, markup, adaptive",
+        ),
         ({"agents": {"solver_strategies": {"truthful": 0.0}}}, "weights must sum to > 0"),
-        ({"incentives": {"regime": "yuma"}}, "incentives.regime: 'yuma' not allowed, allowed: intent_market"),
+        (
+            {"incentives": {"regime": "yuma"}},
+            "incentives.regime: 'yuma' not allowed, allowed: intent_market",
+        ),
         ({"incentives": {"corporation_share": 1.5}}, r"must be in \[0, 1\]"),
         ({"market": {"fee_low": 7.0}}, r"market.fee_low: must be <= market.fee_high \(6.0\)"),
-        ({"market": {"task_kinds": ["a", "a"]}}, "market.task_kinds: must be a non-empty list of distinct names"),
-        ({"market": {"intent": {"duration": 0}}}, "market.intent.duration: 0 not allowed, must be >= 1"),
+        (
+            {"market": {"task_kinds": ["a", "a"]}},
+            "market.task_kinds: must be a non-empty list of distinct names",
+        ),
+        (
+            {"market": {"intent": {"duration": 0}}},
+            "market.intent.duration: 0 not allowed, must be >= 1",
+        ),
         ({"welfare_solver": "NOPE"}, "welfare_solver: 'NOPE' not allowed, allowed:"),
         ({"market": 3}, "market: must be a mapping"),
     ],

@@ -21,7 +21,9 @@ def test_every_config_key_is_documented():
     missing = [
         f"{prefix}{name}"
         for prefix, name in _keys(SimConfig)
-        if name not in ("name", "params") and f"`{name}`" not in text and f"`intent.{name}`" not in text
+        if name not in ("name", "params")
+        and f"`{name}`" not in text
+        and f"`intent.{name}`" not in text
     ]
     assert not missing
 

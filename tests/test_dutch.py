@@ -81,7 +81,7 @@ def test_too_many_ticks_is_a_clear_error():
 
 
 def test_registry_errors_name_the_allowed_values():
-    with pytest.raises(ValueError, match="allowed: .*dutch"):
+    with pytest.raises(ValueError, match=r"allowed: .*dutch"):
         mechanisms.get("dutchh")
     with pytest.raises(ValueError, match="tik"):
         mechanisms.get("dutch", tik=0.1)

@@ -62,13 +62,22 @@ def test_compatibility_matches_violation_for_every_pair():
     task_kind, task_industry = rng.integers(3, size=9), rng.integers(4, size=9)
     fhe, proof = rng.random(9) < 0.7, rng.random(9) < 0.7
     got = compatibility(
-        intents, kinds=kinds, task_kind=task_kind, task_industry=task_industry,
-        fhe_capable=fhe, proof_capable=proof, round=1,
+        intents,
+        kinds=kinds,
+        task_kind=task_kind,
+        task_industry=task_industry,
+        fhe_capable=fhe,
+        proof_capable=proof,
+        round=1,
     )
     for i, intent in enumerate(intents):
         for j in range(9):
             why = intent.violation(
-                kind=kinds[task_kind[j]], industry=int(task_industry[j]), round=1,
-                price=intent.min_price, fhe=bool(fhe[j]), proof=bool(proof[j]),
+                kind=kinds[task_kind[j]],
+                industry=int(task_industry[j]),
+                round=1,
+                price=intent.min_price,
+                fhe=bool(fhe[j]),
+                proof=bool(proof[j]),
             )
             assert got[i, j] == (why is None), (i, j, why)

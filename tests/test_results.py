@@ -16,7 +16,14 @@ def result():
 def test_save_writes_tables_config_and_done_last(result, tmp_path):
     out = result.save(tmp_path / "run")
     names = {p.name for p in out.iterdir()}
-    assert names == {"rounds.parquet", "trades.parquet", "agents.parquet", "rejected.parquet", "config.yaml", "DONE"}
+    assert names == {
+        "rounds.parquet",
+        "trades.parquet",
+        "agents.parquet",
+        "rejected.parquet",
+        "config.yaml",
+        "DONE",
+    }
     done = json.loads((out / "DONE").read_text())
     assert set(done["files"]) == names - {"DONE"}
     newest = max((p for p in out.iterdir() if p.name != "DONE"), key=lambda p: p.stat().st_mtime_ns)

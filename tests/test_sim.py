@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -64,8 +66,12 @@ def test_no_executed_trade_violates_an_intent():
             intent = by_id[t.seller].intent
             assert t.task_kind in kinds
             why = intent.violation(
-                kind=t.task_kind, industry=t.task_industry, round=t.round,
-                price=t.price, fhe=t.fhe, proof=t.proof,
+                kind=t.task_kind,
+                industry=t.task_industry,
+                round=t.round,
+                price=t.price,
+                fhe=t.fhe,
+                proof=t.proof,
             )
             assert why is None, why
             checked += 1
@@ -75,7 +81,7 @@ def test_no_executed_trade_violates_an_intent():
 class Rogue(mechanisms.Mechanism):
     """Ignores intents: every pair trades one unit at price 0 (unregistered, tests only)."""
 
-    properties = {}
+    properties: ClassVar[dict] = {}
 
     def clear(self, market, rng=None):
         x = np.zeros(market.shape)
@@ -85,7 +91,9 @@ class Rogue(mechanisms.Mechanism):
 
 def test_settlement_rejects_and_counts_violating_trades():
     model = MarketModel(
-        tiny_config(rounds=1, market={"intent": {"min_price_high": 0.5, "exclude_own_industry_prob": 1.0}})
+        tiny_config(
+            rounds=1, market={"intent": {"min_price_high": 0.5, "exclude_own_industry_prob": 1.0}}
+        )
     )
     model.mechanism = Rogue()
     model.step()
@@ -100,7 +108,9 @@ def test_settlement_rejects_and_counts_violating_trades():
 
 
 def test_ledger_conserves_money_and_tokens_over_a_run():
-    cfg = tiny_config(rounds=15, agents={"corporation_strategies": {"truthful": 1, "markup": 1, "adaptive": 1}})
+    cfg = tiny_config(
+        rounds=15, agents={"corporation_strategies": {"truthful": 1, "markup": 1, "adaptive": 1}}
+    )
     model = MarketModel(cfg)
     for _ in range(cfg.rounds):
         model.step()  # the model checks its ledger after every round
@@ -108,7 +118,9 @@ def test_ledger_conserves_money_and_tokens_over_a_run():
     ledger = model.ledger
     # Independent accounting: agents entered with their endowment; money only came in as
     # task fees and left as compute costs, i.e. the trades' true values; prices cancel.
-    expected_money = cfg.market.money_endowment * len(agents) + (trades["true_value"] * trades["units"]).sum()
+    expected_money = (
+        cfg.market.money_endowment * len(agents) + (trades["true_value"] * trades["units"]).sum()
+    )
     agent_money = agents["money"].sum() + ledger.balance("money", TREASURY)
     assert agent_money == pytest.approx(expected_money, rel=1e-9)
     # Tokens exist only as emissions and stakes.
@@ -124,11 +136,15 @@ def test_utilities_match_trades():
     trades = model.trades_frame()
     for agent in model.active(Corporation):
         mine = trades[trades["seller"] == agent.unique_id]
-        assert agent.utility_total == pytest.approx(((mine["price"] - mine["true_cost"]) * mine["units"]).sum())
+        assert agent.utility_total == pytest.approx(
+            ((mine["price"] - mine["true_cost"]) * mine["units"]).sum()
+        )
         assert agent.utility_total >= -1e-9  # truthful sellers are never paid below cost
     for agent in model.active(Solver):
         mine = trades[trades["buyer"] == agent.unique_id]
-        assert agent.utility_total == pytest.approx(((mine["true_value"] - mine["buyer_price"]) * mine["units"]).sum())
+        assert agent.utility_total == pytest.approx(
+            ((mine["true_value"] - mine["buyer_price"]) * mine["units"]).sum()
+        )
 
 
 def test_agents_exit_below_outside_option_and_new_ones_arrive():
@@ -166,7 +182,9 @@ def test_strategic_population_learns():
 
 
 def test_run_accepts_mappings_and_rejects_other_types():
-    result = sim.run({"rounds": 2, "market": {"n_corporations": 5, "n_solvers": 2}, "compute_optimum": False})
+    result = sim.run(
+        {"rounds": 2, "market": {"n_corporations": 5, "n_solvers": 2}, "compute_optimum": False}
+    )
     assert len(result.rounds) == 2
     with pytest.raises(TypeError, match="SimConfig or a mapping"):
         sim.run(42)

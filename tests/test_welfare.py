@@ -56,11 +56,15 @@ def test_program_is_dpp_and_built_once_per_shape():
     assert problem.is_dpp()
     assert welfare.program(3, 2) is problem
     rng = np.random.default_rng(0)
-    market = Market(rng.uniform(1, 2, 3), rng.uniform(1, 2, 2), rng.uniform(0, 1, 3), rng.uniform(1, 3, 2))
+    market = Market(
+        rng.uniform(1, 2, 3), rng.uniform(1, 2, 2), rng.uniform(0, 1, 3), rng.uniform(1, 3, 2)
+    )
     welfare.optimum(market)
     compiled = problem._cache.param_prog
     assert compiled is not None
-    other = Market(rng.uniform(1, 2, 3), rng.uniform(1, 2, 2), rng.uniform(0, 1, 3), rng.uniform(1, 3, 2))
+    other = Market(
+        rng.uniform(1, 2, 3), rng.uniform(1, 2, 2), rng.uniform(0, 1, 3), rng.uniform(1, 3, 2)
+    )
     out = welfare.optimum(other)
     assert problem._cache.param_prog is compiled  # re-solved, not recompiled
     assert out.info["welfare"] == pytest.approx(welfare.value(other, out.allocation), rel=1e-6)
@@ -70,8 +74,13 @@ def test_program_is_dpp_and_built_once_per_shape():
 def test_solvers_agree(solver):
     rng = np.random.default_rng(1)
     market = Market(
-        rng.uniform(0, 5, 8), rng.uniform(0, 5, 4), rng.uniform(0, 2, (8, 4)), rng.uniform(0, 3, (8, 4)),
+        rng.uniform(0, 5, 8),
+        rng.uniform(0, 5, 4),
+        rng.uniform(0, 2, (8, 4)),
+        rng.uniform(0, 3, (8, 4)),
         rng.random((8, 4)) < 0.7,
     )
     reference = welfare.optimum(market, solver="HIGHS").info["welfare"]
-    assert welfare.optimum(market, solver=solver).info["welfare"] == pytest.approx(reference, rel=1e-5)
+    assert welfare.optimum(market, solver=solver).info["welfare"] == pytest.approx(
+        reference, rel=1e-5
+    )
