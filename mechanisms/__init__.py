@@ -12,15 +12,32 @@ This package imports nothing else of intentlab, nor Mesa or Hydra.
 """
 
 from mechanisms import welfare
-from mechanisms.base import Mechanism, available, get, mechanism_class
+from mechanisms.base import (
+    PROPERTY_VALUES,
+    Mechanism,
+    UnsupportedMarketError,
+    available,
+    get,
+    mechanism_class,
+)
 from mechanisms.dutch import DutchAuction
+from mechanisms.first_price import FirstPrice
 from mechanisms.market import Market, Outcome
+from mechanisms.mcafee import McAfee
+from mechanisms.posted_price import PostedPrice
+from mechanisms.vcg import VCG
 
 __all__ = [
+    "PROPERTY_VALUES",
+    "VCG",
     "DutchAuction",
+    "FirstPrice",
     "Market",
+    "McAfee",
     "Mechanism",
     "Outcome",
+    "PostedPrice",
+    "UnsupportedMarketError",
     "available",
     "get",
     "mechanism_class",

@@ -15,9 +15,9 @@ def max_volume(
 ) -> np.ndarray:
     """Ration trade over allowed pairs: maximize volume, then reported surplus.
 
-    The rule is lexicographic. First the largest volume any feasible allocation over the
-    allowed pairs reaches (a bipartite max-flow, solved as an LP with HiGHS). Among the
-    allocations reaching it, the one that maximizes reported surplus
+    The rule is lexicographic: the largest volume any feasible allocation over the allowed
+    pairs reaches (a bipartite max-flow) and, among the allocations reaching it, the one
+    that maximizes reported surplus
     ``sum((bid - ask) * x)``. Remaining ties are broken by HiGHS, deterministically for a
     given market.
 
@@ -46,20 +46,21 @@ def max_volume(
             sp.csr_matrix((ones, (cols, np.arange(k))), shape=(m, k)),
         ]
     ).tocsr()
-    b_ub = np.concatenate([supply, demand])
-    first = linprog(-ones, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-    if first.status != 0:
-        raise RuntimeError(f"max-volume LP failed: {first.message}")
-    volume = -first.fun
-    tolerance = 1e-6 * max(1.0, volume)  # above HiGHS' 1e-7 feasibility tolerance
-    second = linprog(
-        -surplus[rows, cols],
-        A_ub=sp.vstack([a_ub, sp.csr_matrix(-ones)]).tocsr(),
-        b_ub=np.append(b_ub, -(volume - tolerance)),
+    scale = float(max(supply.max(), demand.max()))  # solve with quantities of order 1
+    gain = surplus[rows, cols]
+    gain = gain / max(float(np.abs(gain).max()), np.finfo(float).tiny)  # in [-1, 1]
+    # One LP, lexicographic by weight: any allocation short of the maximum volume by d can be
+    # augmented along a path of at most 2 min(n, m) + 1 pairs, which changes (normalized)
+    # surplus by at most d * (path length); a volume weight above that makes volume first.
+    weight = 2 * min(n, m) + 2
+    result = linprog(
+        -(weight + gain),
+        A_ub=a_ub,
+        b_ub=np.concatenate([supply, demand]) / scale,
         bounds=(0, None),
         method="highs",
     )
-    if second.status != 0:
-        raise RuntimeError(f"surplus tie-break LP failed: {second.message}")
-    allocation[rows, cols] = np.clip(second.x, 0.0, None)
+    if result.status != 0:
+        raise RuntimeError(f"max-volume LP failed: {result.message}")
+    allocation[rows, cols] = np.clip(result.x, 0.0, None) * scale
     return allocation

@@ -11,6 +11,8 @@ from mechanisms.allocation import max_volume
 from mechanisms.base import Mechanism
 from mechanisms.market import Market, Outcome
 
+CLOCKS = ("exact", "ticks")
+
 
 class DutchAuction(Mechanism):
     """A uniform per-unit price descends from above in ticks until demand meets supply.
@@ -30,8 +32,17 @@ class DutchAuction(Mechanism):
     surplus). Every traded unit pays ``p``: the auction is budget balanced and individually
     rational on reported values.
 
+    ``D(p) - S(p)`` never decreases as the clock descends, so the stopping step is the first
+    clock step of a monotone predicate. ``clock="exact"`` finds it by bisection over the
+    clock steps, evaluating ``D`` and ``S`` exactly as the ticking clock does, in
+    ``O((n + m) log K)`` for ``K`` clock steps (after the ``O(nm)`` pass that reduces
+    per-pair values to each agent's best compatible ask or bid). ``clock="ticks"`` runs the
+    clock one tick at a time (``O((n + m) K)``), for studying the clock itself. Both return
+    the same price and allocation.
+
     Args:
         tick: clock decrement per step, ``> 0``.
+        clock: ``"exact"`` (bisection) or ``"ticks"`` (tick by tick).
         max_ticks: refuse markets whose clock would need more steps than this.
     """
 
@@ -42,27 +53,24 @@ class DutchAuction(Mechanism):
         "budget_balanced": "strong",
         "individually_rational": True,
         "efficient": False,
-        "uniform_price": True,
+        "markets": "any",
     }
 
-    def __init__(self, tick: float = 0.01, max_ticks: int = 1_000_000) -> None:
+    def __init__(self, tick: float = 0.01, clock: str = "exact", max_ticks: int = 1_000_000):
         if not (isinstance(tick, int | float) and math.isfinite(tick) and tick > 0):
             raise ValueError(f"dutch: tick must be a finite number > 0, got {tick!r}")
+        if clock not in CLOCKS:
+            raise ValueError(f"dutch: clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
         if not (isinstance(max_ticks, int) and max_ticks >= 1):
             raise ValueError(f"dutch: max_ticks must be an integer >= 1, got {max_ticks!r}")
         self.tick = float(tick)
+        self.clock = clock
         self.max_ticks = max_ticks
 
-    def clear(self, market: Market, rng: np.random.Generator | None = None) -> Outcome:
-        """Run the clock and allocate at the stopping price (``rng`` is unused)."""
-        ask, bid = market.ask_matrix(), market.bid_matrix()
-        active = (
-            market.compatible_matrix() & (market.supply[:, None] > 0) & (market.demand[None, :] > 0)
-        )
-        if not active.any():
+    def _clear(self, market: Market, rng: np.random.Generator | None) -> Outcome:
+        best_bid, best_ask = _best_quotes(market)
+        if not (np.isfinite(best_bid).any() and np.isfinite(best_ask).any()):
             return Outcome.empty(market, ticks=0, reason="no compatible pair")
-        best_bid = np.where(active, bid, -np.inf).max(axis=0)  # per buyer
-        best_ask = np.where(active, ask, np.inf).min(axis=1)  # per seller
         start = float(best_bid.max())
         floor = float(best_ask.min())
         if start < floor:
@@ -73,20 +81,102 @@ class DutchAuction(Mechanism):
                 f"dutch: the clock needs {last} ticks from {start:.6g} down to {floor:.6g}; "
                 f"raise tick (now {self.tick}) or max_ticks (now {self.max_ticks})"
             )
-        for k in range(last + 1):
+
+        def excess(k: int) -> tuple[float, float]:
             price = start - k * self.tick
-            demand = market.demand[best_bid >= price].sum()
-            supply = market.supply[best_ask <= price].sum()
-            if demand >= supply:
-                break
-        edges = active & (ask <= price) & (bid >= price)
-        allocation = max_volume(edges, market.supply, market.demand, bid - ask)
+            return (
+                float(market.demand[best_bid >= price].sum()),
+                float(market.supply[best_ask <= price].sum()),
+            )
+
+        if self.clock == "ticks":
+            for k in range(last + 1):
+                demand, supply = excess(k)
+                if demand >= supply:
+                    break
+            evaluations = k + 1
+        else:
+            lo, hi, evaluations = 0, last, 0
+            while lo < hi:  # first k in [0, last] with D >= S, or last
+                mid = (lo + hi) // 2
+                demand, supply = excess(mid)
+                evaluations += 1
+                if demand >= supply:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            k = lo
+            demand, supply = excess(k)
+        price = start - k * self.tick
+        allocation = _allocate(market, price)
         return Outcome.uniform_price(
             allocation,
             price,
             ticks=k + 1,
+            evaluations=evaluations,
             start_price=start,
-            demand_at_price=float(demand),
-            supply_at_price=float(supply),
+            demand_at_price=demand,
+            supply_at_price=supply,
             crossed=bool(demand >= supply),
         )
+
+
+def _best_quotes(market: Market) -> tuple[np.ndarray, np.ndarray]:
+    """Each buyer's highest compatible bid and each seller's lowest compatible ask.
+
+    Agents with zero quantity, or without a compatible partner of positive quantity, get
+    ``-inf`` (buyers) or ``+inf`` (sellers) and never enter the clock.
+    """
+    has_supply, has_demand = market.supply > 0, market.demand > 0
+    if market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1:
+        best_bid = np.where(has_demand & has_supply.any(), market.bid, -np.inf)
+        best_ask = np.where(has_supply & has_demand.any(), market.ask, np.inf)
+        return best_bid, best_ask
+    active = market.compatible_matrix() & has_supply[:, None] & has_demand[None, :]
+    best_bid = np.where(active, market.bid_matrix(), -np.inf).max(axis=0, initial=-np.inf)
+    best_ask = np.where(active, market.ask_matrix(), np.inf).min(axis=1, initial=np.inf)
+    return best_bid, best_ask
+
+
+def _allocate(market: Market, price: float) -> np.ndarray:
+    """Trades at ``price`` on the willing pairs: maximum volume, then maximum surplus."""
+    if market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1:
+        return greedy_allocation(market, price)
+    ask, bid = market.ask_matrix(), market.bid_matrix()
+    edges = market.compatible_matrix() & (ask <= price) & (bid >= price)
+    return max_volume(edges, market.supply, market.demand, bid - ask)
+
+
+def greedy_allocation(market: Market, price: float) -> np.ndarray:
+    """The max-volume, max-surplus allocation at ``price`` for a homogeneous market.
+
+    With one ask per seller, one bid per buyer and no restrictions, any willing seller can
+    serve any willing buyer, so the maximum volume is ``min(willing supply, willing
+    demand)``, and surplus ``sum(bid_j * bought_j) - sum(ask_i * sold_i)`` is largest when
+    the lowest asks sell and the highest bids buy first (ties by index). Units are paired by
+    the north-west corner rule. ``O((n + m) log(n + m))``.
+    """
+    n, m = market.shape
+    allocation = np.zeros((n, m))
+    sellers = np.flatnonzero((market.ask <= price) & (market.supply > 0))
+    buyers = np.flatnonzero((market.bid >= price) & (market.demand > 0))
+    sellers = sellers[np.argsort(market.ask[sellers], kind="stable")]
+    buyers = buyers[np.argsort(-market.bid[buyers], kind="stable")]
+    volume = min(market.supply[sellers].sum(), market.demand[buyers].sum())
+    sold_end = np.cumsum(_fill(market.supply[sellers], volume))
+    bought_end = np.cumsum(_fill(market.demand[buyers], volume))
+    points = np.unique(np.concatenate([[0.0], sold_end, bought_end]))
+    points = points[points <= volume]
+    lengths = np.diff(points)
+    middles = points[:-1] + lengths / 2
+    a = np.searchsorted(sold_end, middles, side="right")
+    b = np.searchsorted(bought_end, middles, side="right")
+    keep = (lengths > 0) & (a < sellers.size) & (b < buyers.size)
+    np.add.at(allocation, (sellers[a[keep]], buyers[b[keep]]), lengths[keep])
+    return allocation
+
+
+def _fill(capacity: np.ndarray, volume: float) -> np.ndarray:
+    """Fill ``capacity`` in order up to ``volume``."""
+    before = np.concatenate([[0.0], np.cumsum(capacity)[:-1]])
+    return np.clip(volume - before, 0.0, capacity)

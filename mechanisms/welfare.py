@@ -1,14 +1,20 @@
 """The welfare benchmark: realized welfare and the planner's optimum on true values.
 
-Welfare of an allocation is ``sum_ij (bid_ij - ask_ij) * x_ij`` where, for the benchmark,
-``bid`` holds the buyers' *true* values (net of processing cost) and ``ask`` the sellers'
-*true* sharing costs. Transfers cancel out and are not part of welfare.
+Welfare of an allocation ``x`` is ``sum_ij (bid_ij - ask_ij) * x_ij`` where, for the
+benchmark, ``bid`` holds the buyers' *true* values (net of processing cost) and ``ask`` the
+sellers' *true* sharing costs. Transfers cancel out and are not part of welfare.
+
+Buyer values may also be concave, with diminishing returns in quality-weighted units: with
+``returns = Diminishing(weight, rate)``, buyer ``j`` loses ``rate_j / 2 * u_j**2`` where
+``u_j = sum_i weight_i * x_ij`` are the quality-weighted units it receives. The planner then
+solves a convex quadratic program instead of a linear one.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -20,16 +26,50 @@ from mechanisms.market import Market, Outcome
 DEFAULT_SOLVER = "HIGHS"
 
 
-def value(market: Market, allocation: np.ndarray) -> float:
-    """Welfare ``sum((bid - ask) * allocation)`` of an allocation on ``market``'s values.
+@dataclass(frozen=True, eq=False)
+class Diminishing:
+    """Diminishing returns in quality-weighted units.
+
+    Attributes:
+        weight: ``(n,)`` quality weight of a unit from seller ``i``, ``>= 0``.
+        rate: ``(m,)`` curvature of buyer ``j``'s value, ``>= 0`` (0 = linear).
+    """
+
+    weight: np.ndarray
+    rate: np.ndarray
+
+    def __post_init__(self) -> None:
+        for name in ("weight", "rate"):
+            arr = np.asarray(getattr(self, name), dtype=float)
+            if arr.ndim != 1 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+                raise ValueError(f"Diminishing.{name} must be a 1-D array of finite values >= 0")
+            object.__setattr__(self, name, arr)
+
+    def loss(self, allocation: np.ndarray) -> float:
+        """Total value lost to diminishing returns at ``allocation``."""
+        units = self.weight @ allocation
+        return float(0.5 * np.sum(self.rate * units**2))
+
+
+def value(market: Market, allocation: np.ndarray, returns: Diminishing | None = None) -> float:
+    """Welfare of an allocation on ``market``'s values.
+
+    Args:
+        market: the market whose asks and bids are taken as costs and values.
+        allocation: ``(n, m)`` units traded.
+        returns: diminishing returns of buyers' values, if any.
 
     Raises:
-        ValueError: if the allocation's shape is not the market's.
+        ValueError: if the allocation's or ``returns``' shape does not match the market.
     """
     allocation = np.asarray(allocation, dtype=float)
     if allocation.shape != market.shape:
         raise ValueError(f"allocation shape {allocation.shape} != market shape {market.shape}")
-    return float(np.sum((market.bid_matrix() - market.ask_matrix()) * allocation))
+    linear = float(np.sum((market.bid_matrix() - market.ask_matrix()) * allocation))
+    if returns is None:
+        return linear
+    _check_returns(market, returns)
+    return linear - returns.loss(allocation)
 
 
 class _Program(NamedTuple):
@@ -39,26 +79,50 @@ class _Program(NamedTuple):
     cap: cp.Parameter
     supply: cp.Parameter
     demand: cp.Parameter
+    weight: cp.Parameter | None
+    rate: cp.Parameter | None
 
 
-@lru_cache(maxsize=16)
-def _program(n: int, m: int) -> _Program:
-    """The planner LP for an ``n x m`` market, built once and re-solved with new values."""
-    x = cp.Variable((n, m), nonneg=True)
-    gain = cp.Parameter((n, m))
-    cap = cp.Parameter((n, m), nonneg=True)
+@lru_cache(maxsize=32)
+def _program(n: int, m: int, concave: bool) -> _Program:
+    """The planner program for an ``n x m`` market, built once and re-solved with new values.
+
+    The allocation is a flat variable of ``n * m`` entries (row-major) so that per-pair
+    gains and caps enter as parameter vectors: cvxpy maps those to the solver's data in
+    linear time, where elementwise products with an ``(n, m)`` parameter would not scale.
+    Diminishing returns use an auxiliary variable ``u = weight @ x`` so that the program stays
+    DPP (``rate * u**2`` multiplies a parameter with a parameter-free square), and move the
+    linear part into a constraint (cvxpy densifies parametrized linear terms of quadratic
+    objectives).
+    """
+    x = cp.Variable(n * m, nonneg=True)
+    grid = cp.reshape(x, (n, m), order="C")
+    gain = cp.Parameter(n * m)
+    cap = cp.Parameter(n * m, nonneg=True)
     supply = cp.Parameter(n, nonneg=True)
     demand = cp.Parameter(m, nonneg=True)
-    problem = cp.Problem(
-        cp.Maximize(cp.sum(cp.multiply(gain, x))),
-        [x <= cap, cp.sum(x, axis=1) <= supply, cp.sum(x, axis=0) <= demand],
-    )
-    return _Program(problem, x, gain, cap, supply, demand)
+    objective = gain @ x
+    constraints = [x <= cap, cp.sum(grid, axis=1) <= supply, cp.sum(grid, axis=0) <= demand]
+    weight = rate = None
+    if concave:
+        weight = cp.Parameter(n, nonneg=True)
+        rate = cp.Parameter(m, nonneg=True)
+        units = cp.Variable(m)
+        linear = cp.Variable()  # epigraph of the linear part: keeps cvxpy's quadratic
+        constraints += [units == weight @ grid, linear <= objective]  # extraction sparse
+        objective = linear - 0.5 * cp.sum(cp.multiply(rate, cp.square(units)))
+    problem = cp.Problem(cp.Maximize(objective), constraints)
+    return _Program(problem, x, gain, cap, supply, demand, weight, rate)
 
 
-def program(n: int, m: int) -> cp.Problem:
+def program(n: int, m: int, concave: bool = False) -> cp.Problem:
     """The cached cvxpy planner problem for an ``n x m`` market (DPP, parameters only)."""
-    return _program(n, m).problem
+    return _program(n, m, concave).problem
+
+
+def installed_solvers() -> list[str]:
+    """Cvxpy solvers available to the planner."""
+    return cp.installed_solvers()
 
 
 @lru_cache(maxsize=1)
@@ -77,22 +141,35 @@ def _silence_highs_banner() -> None:
         os.close(devnull)
 
 
-def optimum(market: Market, solver: str = DEFAULT_SOLVER) -> Outcome:
+def _check_returns(market: Market, returns: Diminishing) -> None:
+    n, m = market.shape
+    if returns.weight.shape != (n,) or returns.rate.shape != (m,):
+        raise ValueError(
+            f"Diminishing weight and rate must have shapes ({n},) and ({m},), got "
+            f"{returns.weight.shape} and {returns.rate.shape}"
+        )
+
+
+def optimum(
+    market: Market, solver: str = DEFAULT_SOLVER, returns: Diminishing | None = None
+) -> Outcome:
     """The welfare-maximizing allocation on ``market``'s (true) values.
 
-    Solves ``max sum((bid - ask) * x)`` subject to ``x >= 0``, row sums ``<= supply``,
-    column sums ``<= demand`` and ``x = 0`` on incompatible pairs. The cvxpy problem is built
-    once per market shape with parameters and re-solved by setting their values.
+    Solves ``max sum((bid - ask) * x) [- diminishing-returns loss]`` subject to ``x >= 0``,
+    row sums ``<= supply``, column sums ``<= demand`` and ``x = 0`` on incompatible pairs.
+    The cvxpy problem is built once per market shape with parameters and re-solved by
+    setting their values.
 
     Args:
         market: the market on true values.
         solver: a cvxpy solver name, ``HIGHS`` by default.
+        returns: diminishing returns of buyers' values; ``None`` for linear values.
 
     Returns:
         An outcome with the optimal allocation, no payments, and ``info["welfare"]``.
 
     Raises:
-        ValueError: if ``solver`` is not installed for cvxpy.
+        ValueError: if ``solver`` is not installed for cvxpy or ``returns`` has wrong shapes.
         RuntimeError: if the solver does not reach an optimum.
     """
     if solver not in cp.installed_solvers():
@@ -103,19 +180,28 @@ def optimum(market: Market, solver: str = DEFAULT_SOLVER) -> Outcome:
     n, m = market.shape
     if n == 0 or m == 0:
         return Outcome.empty(market, welfare=0.0, status="empty")
-    prog = _program(n, m)
+    concave = returns is not None and bool(np.any(returns.rate > 0))
+    if returns is not None:
+        _check_returns(market, returns)
+    prog = _program(n, m, concave)
     cap = np.minimum(market.supply[:, None], market.demand[None, :])
-    prog.gain.value = market.bid_matrix() - market.ask_matrix()
-    prog.cap.value = np.where(market.compatible_matrix(), cap, 0.0)
+    compatible = market.compatible_matrix()
+    prog.gain.value = (market.bid_matrix() - market.ask_matrix()).ravel()
+    prog.cap.value = np.where(compatible, cap, 0.0).ravel()
     prog.supply.value = market.supply
     prog.demand.value = market.demand
+    if concave:
+        prog.weight.value = returns.weight
+        prog.rate.value = returns.rate
     if solver == "HIGHS":
         _silence_highs_banner()
-    prog.problem.solve(solver=solver)
+    # No warm start: on degenerate programs the optimum HiGHS returns would otherwise
+    # depend on what was solved before, and results must depend only on the input.
+    prog.problem.solve(solver=solver, warm_start=False)
     if prog.problem.status != cp.OPTIMAL:
         raise RuntimeError(f"welfare planner: solver {solver} ended with {prog.problem.status}")
-    allocation = np.clip(prog.x.value, 0.0, None)
-    allocation[~market.compatible_matrix()] = 0.0
+    allocation = np.clip(prog.x.value.reshape(n, m), 0.0, None)
+    allocation[~compatible] = 0.0
     return Outcome(
         allocation,
         np.zeros(n),

@@ -1,9 +1,14 @@
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import mechanisms
 from mechanisms import Market
-from tests.mechanism_contract import MechanismContract
+from mechanisms.allocation import max_volume
+from mechanisms.dutch import greedy_allocation
+from tests.mechanism_contract import MechanismContract, contract_settings
+from tests.strategies import markets
 
 
 class TestDutchContract(MechanismContract):
@@ -85,3 +90,35 @@ def test_registry_errors_name_the_allowed_values():
         mechanisms.get("dutchh")
     with pytest.raises(ValueError, match="tik"):
         mechanisms.get("dutch", tik=0.1)
+
+
+@contract_settings
+@given(market=markets())
+def test_exact_clock_equals_ticking_clock(market):
+    exact = mechanisms.get("dutch", tick=0.05, clock="exact").clear(market)
+    ticks = mechanisms.get("dutch", tick=0.05, clock="ticks").clear(market)
+    assert exact.price == ticks.price
+    assert exact.info.get("ticks") == ticks.info.get("ticks")
+    np.testing.assert_array_equal(exact.allocation, ticks.allocation)
+    if ticks.info.get("ticks", 0) > 64:  # bisection over at most 2**k clock steps
+        assert exact.info["evaluations"] < ticks.info["evaluations"]
+
+
+@contract_settings
+@given(market=markets(homogeneous=True), price=st.floats(0, 10))
+def test_greedy_rationing_matches_the_lp_rule(market, price):
+    greedy = greedy_allocation(market, price)
+    ask, bid = market.ask_matrix(), market.bid_matrix()
+    edges = (ask <= price) & (bid >= price)
+    lp = max_volume(edges, market.supply, market.demand, bid - ask)
+    # the LP is exact to HiGHS' tolerance, 1e-7 of the largest quantity
+    tol = 1e-6 * max(1.0, market.supply.max(), market.demand.max())
+    assert greedy.sum() == pytest.approx(lp.sum(), abs=tol)
+    surplus = bid - ask
+    assert (surplus * greedy).sum() == pytest.approx((surplus * lp).sum(), abs=10 * tol)
+    assert np.all(greedy[~edges] == 0)
+
+
+def test_clock_option_is_validated():
+    with pytest.raises(ValueError, match="clock must be one of exact, ticks"):
+        mechanisms.get("dutch", clock="fast")

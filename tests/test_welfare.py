@@ -1,7 +1,12 @@
 import numpy as np
 import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings
+from scipy.optimize import linprog
 
 from mechanisms import Market, welfare
+from mechanisms.welfare import Diminishing
+from tests.strategies import markets
 
 
 def test_hand_solved_two_by_two():
@@ -84,3 +89,60 @@ def test_solvers_agree(solver):
     assert welfare.optimum(market, solver=solver).info["welfare"] == pytest.approx(
         reference, rel=1e-5
     )
+
+
+@settings(max_examples=30, deadline=None)
+@given(market=markets(max_sellers=8, max_buyers=6))
+def test_planner_equals_an_independent_lp(market):
+    """scipy's HiGHS on the edge formulation, built independently of cvxpy."""
+    n, m = market.shape
+    gain = market.bid_matrix() - market.ask_matrix()
+    rows, cols = np.nonzero(market.compatible_matrix())
+    best = 0.0
+    if rows.size:
+        k = rows.size
+        a_ub = sp.vstack(
+            [
+                sp.csr_matrix((np.ones(k), (rows, np.arange(k))), shape=(n, k)),
+                sp.csr_matrix((np.ones(k), (cols, np.arange(k))), shape=(m, k)),
+            ]
+        )
+        res = linprog(
+            -gain[rows, cols], A_ub=a_ub, b_ub=np.r_[market.supply, market.demand], method="highs"
+        )
+        assert res.status == 0
+        best = -res.fun
+    assert welfare.optimum(market).info["welfare"] == pytest.approx(best, rel=1e-6, abs=1e-6)
+
+
+def test_concave_single_pair_by_hand():
+    # max g x - r/2 (w x)^2 on [0, 5]: x* = g / (r w^2) = 2 / (0.5 * 4) = 1, welfare 1.
+    market = Market([5.0], [5.0], [1.0], [3.0])
+    returns = Diminishing(weight=np.array([2.0]), rate=np.array([0.5]))
+    out = welfare.optimum(market, returns=returns)
+    assert out.allocation[0, 0] == pytest.approx(1.0, rel=1e-5)
+    assert out.info["welfare"] == pytest.approx(1.0, rel=1e-6)
+    assert welfare.value(market, out.allocation, returns) == pytest.approx(1.0, rel=1e-6)
+    assert welfare.program(1, 1, concave=True).is_dpp()
+
+
+def test_concave_buyer_spreads_over_sellers_by_hand():
+    # One buyer, two sellers of quality weight 1 with gains 3 and 2; rate 1: the buyer's
+    # marginal value 3 - u (resp. 2 - u) -> buy from seller 0 only while u <= 1, then from
+    # both: optimum u = 3 (x0 = 2 capped? supply 2 each) -> x0 = 2, then 2 - u >= 0 -> u = 2,
+    # so x = (2, 0), welfare 3*2 - 0.5*4 = 4.
+    market = Market([2.0, 2.0], [10.0], [0.0, 1.0], [[3.0], [3.0]])
+    returns = Diminishing(weight=np.ones(2), rate=np.ones(1))
+    out = welfare.optimum(market, returns=returns)
+    np.testing.assert_allclose(out.allocation, [[2.0], [0.0]], atol=1e-5)
+    assert out.info["welfare"] == pytest.approx(4.0, rel=1e-6)
+    linear = welfare.optimum(market).info["welfare"]
+    assert linear == pytest.approx(3 * 2 + 2 * 2)
+
+
+def test_diminishing_returns_validated():
+    with pytest.raises(ValueError, match="weight"):
+        Diminishing(weight=np.array([-1.0]), rate=np.array([1.0]))
+    market = Market([1.0], [1.0], [0.0], [1.0])
+    with pytest.raises(ValueError, match="shapes"):
+        welfare.optimum(market, returns=Diminishing(np.ones(2), np.ones(1)))
