@@ -18,6 +18,8 @@ USAGE = """usage: intentlab COMMAND [ARGS]
 commands:
   run [OVERRIDES] [-m]   run a simulation (Hydra overrides; -m for a multirun sweep)
   figures RUN_DIR        redraw the figures of a complete run directory
+  bench [--out FILE] [--quick]
+                         speed benchmarks, written as a JSON report
 
 examples:
   intentlab run
@@ -71,8 +73,8 @@ def validate_overrides(overrides: Sequence[str]) -> None:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from omegaconf import OmegaConf
 
+    from experiments.run import resolve
     from sim.config import ConfigError
-    from sim.runner import as_config
 
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
@@ -108,7 +110,7 @@ def validate_overrides(overrides: Sequence[str]) -> None:
                 raise UsageError(f"{key}: unknown key; {_allowed_keys(reference, key)}")
         for overrides_ in variants:
             try:
-                as_config(compose("config", overrides=overrides_))
+                resolve(compose("config", overrides=overrides_))
             except ConfigError as exc:
                 raise UsageError(str(exc)) from None
             except Exception as exc:  # composition errors from Hydra/OmegaConf
@@ -188,7 +190,35 @@ def figures_command(args: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"run": run_command, "figures": figures_command}
+def bench_command(args: Sequence[str]) -> int:
+    """``intentlab bench``: run the benchmarks and write a JSON report."""
+    import argparse
+    import datetime as dt
+
+    parser = argparse.ArgumentParser(prog="intentlab bench")
+    stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    parser.add_argument("--out", type=Path, default=Path("results/bench") / f"{stamp}.json")
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    options = parser.parse_args(list(args))
+    from experiments.benchmarks import bench
+
+    report = bench.run(options.out, quick=options.quick)
+    planner = report["planner"]
+    print(
+        f"planner re-solve / direct HiGHS: {planner['ratio_planner_over_direct']:.2f} "
+        f"(target <= 1.5), max relative gap {planner['max_relative_gap']:.1e}"
+    )
+    for row in report["dutch"]["by_tick"]:
+        print(
+            f"dutch exact vs ticking clock, tick {row['tick']} ({row['clock_steps']} steps): "
+            f"price {row['speedup']:.0f}x faster (target >= 50x), whole clear "
+            f"{row['clear_speedup']:.1f}x, same price: {row['same_price_within_one_tick']}"
+        )
+    print(f"report: {options.out}")
+    return 0
+
+
+COMMANDS = {"run": run_command, "figures": figures_command, "bench": bench_command}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -60,3 +60,55 @@ def plot_rounds(rounds: pd.DataFrame, path: str | Path, title: str | None = None
     fig.savefig(path, dpi=150)
     plt.close(fig)
     return path
+
+
+COMPARISON_PANELS = [
+    ("efficiency", "efficiency (realized / optimal welfare)"),
+    ("seller_revenue", "seller revenue per market (money)"),
+    ("protocol_surplus", "protocol surplus per market (money)"),
+    ("volume", "volume per market (data units)"),
+]
+
+
+def plot_comparison(table: pd.DataFrame, path: str | Path) -> Path:
+    """Mechanisms side by side against market size, one line style per market family.
+
+    Lines are means over seeds and markets, bands the 95% confidence interval of the mean.
+
+    Args:
+        table: the ``comparison`` table of ``experiment=mechanism_comparison``.
+        path: output file (``.png`` or ``.pdf``).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    ok = table[table["supported"]]
+    names = sorted(table["mechanism"].unique())
+    colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+    styles = {"intent": "-", "homogeneous": "--"}
+    fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True, layout="constrained")
+    for ax, (column, label) in zip(axes.flat, COMPARISON_PANELS, strict=True):
+        for (family, name), group in ok.groupby(["family", "mechanism"]):
+            stats = group.groupby("corporations")[column].agg(["mean", "sem", "count"])
+            x = stats.index.to_numpy()
+            half = 1.96 * stats["sem"].fillna(0).to_numpy()
+            ax.plot(x, stats["mean"], styles.get(family, ":"), color=colors[name], marker="o", ms=3)
+            ax.fill_between(
+                x, stats["mean"] - half, stats["mean"] + half, color=colors[name], alpha=0.15
+            )
+        ax.set(ylabel=label, xscale="log")
+        sizes = sorted(ok["corporations"].unique())
+        ax.set_xticks(sizes, [str(v) for v in sizes])
+        ax.minorticks_off()
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("corporations in the market (log scale)")
+    handles = [plt.Line2D([], [], color=colors[n], label=n) for n in names]
+    handles += [
+        plt.Line2D([], [], color="0.3", ls=s, label=f"{f} markets") for f, s in styles.items()
+    ]
+    fig.legend(handles=handles, loc="outside right upper", frameon=False)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path

@@ -68,13 +68,29 @@ class DutchAuction(Mechanism):
         self.max_ticks = max_ticks
 
     def _clear(self, market: Market, rng: np.random.Generator | None) -> Outcome:
+        price, info = self.clearing_price(market)
+        if price is None:
+            return Outcome.empty(market, **info)
+        return Outcome.uniform_price(_allocate(market, price), price, **info)
+
+    def clearing_price(self, market: Market) -> tuple[float | None, dict]:
+        """Where the clock stops, without allocating.
+
+        Returns:
+            The clearing price (``None`` if nothing can trade) and diagnostics: ``ticks``
+            (clock steps to the stop), ``evaluations`` (demand/supply evaluations made),
+            ``start_price``, ``demand_at_price``, ``supply_at_price``, ``crossed``.
+
+        Raises:
+            ValueError: if the clock would need more than ``max_ticks`` steps.
+        """
         best_bid, best_ask = _best_quotes(market)
         if not (np.isfinite(best_bid).any() and np.isfinite(best_ask).any()):
-            return Outcome.empty(market, ticks=0, reason="no compatible pair")
+            return None, {"ticks": 0, "reason": "no compatible pair"}
         start = float(best_bid.max())
         floor = float(best_ask.min())
         if start < floor:
-            return Outcome.empty(market, ticks=0, reason="every ask above every bid")
+            return None, {"ticks": 0, "reason": "every ask above every bid"}
         last = math.floor((start - floor) / self.tick + 1e-9)
         if last > self.max_ticks:
             raise ValueError(
@@ -107,18 +123,14 @@ class DutchAuction(Mechanism):
                     lo = mid + 1
             k = lo
             demand, supply = excess(k)
-        price = start - k * self.tick
-        allocation = _allocate(market, price)
-        return Outcome.uniform_price(
-            allocation,
-            price,
-            ticks=k + 1,
-            evaluations=evaluations,
-            start_price=start,
-            demand_at_price=demand,
-            supply_at_price=supply,
-            crossed=bool(demand >= supply),
-        )
+        return start - k * self.tick, {
+            "ticks": k + 1,
+            "evaluations": evaluations,
+            "start_price": start,
+            "demand_at_price": demand,
+            "supply_at_price": supply,
+            "crossed": bool(demand >= supply),
+        }
 
 
 def _best_quotes(market: Market) -> tuple[np.ndarray, np.ndarray]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
@@ -20,9 +19,10 @@ class VCG(Mechanism):
     ``sum_j ask_ij x_ij + (W - W_-i)``. Truthful reporting is a dominant strategy on both
     sides and nobody loses by taking part, but the payments do not balance: the protocol
     covers a deficit, reported as ``info["deficit"]`` (and as a negative
-    ``Outcome.protocol_surplus``). An agent that does not trade in the optimum has
-    ``W_-k = W`` and needs no extra solve; every trading agent costs one re-solve of the
-    cached planner program.
+    ``Outcome.protocol_surplus``). The allocation comes from the planner
+    (:func:`mechanisms.welfare.optimum`). An agent that does not trade in it has
+    ``W_-k = W`` and needs no extra solve; every trading agent costs one LP
+    (:func:`mechanisms.welfare.linear_optimum`, HiGHS on the compatible pairs with gain).
 
     Args:
         solver: cvxpy solver of the welfare programs.
@@ -48,18 +48,13 @@ class VCG(Mechanism):
         n, m = market.shape
         ask, bid = market.ask_matrix(), market.bid_matrix()
 
-        def without(side: str, k: int) -> float:
-            qty = getattr(market, side).copy()
-            qty[k] = 0.0
-            reduced = dataclasses.replace(market, **{side: qty})
-            return welfare.optimum(reduced, solver=self.solver).info["welfare"]
-
         sold, bought = x.sum(axis=1), x.sum(axis=0)
+        with_out = _Reoptimizer(market)
         seller_pivot = np.array(
-            [total - without("supply", i) if sold[i] > 0 else 0.0 for i in range(n)]
+            [total - with_out.welfare_without(i) if sold[i] > 0 else 0.0 for i in range(n)]
         )
         buyer_pivot = np.array(
-            [total - without("demand", j) if bought[j] > 0 else 0.0 for j in range(m)]
+            [total - with_out.welfare_without(n + j) if bought[j] > 0 else 0.0 for j in range(m)]
         )
         revenue = (ask * x).sum(axis=1) + np.maximum(seller_pivot, 0.0)
         payment = (bid * x).sum(axis=0) - np.maximum(buyer_pivot, 0.0)
@@ -70,3 +65,56 @@ class VCG(Mechanism):
             None,
             {"welfare": total, "deficit": float(revenue.sum() - payment.sum())},
         )
+
+
+class _Reoptimizer:
+    """The welfare LP in HiGHS, re-solved with one agent's capacity set to zero.
+
+    Rows ``0..n-1`` are sellers' supplies, rows ``n..n+m-1`` buyers' demands; columns are
+    the compatible pairs with positive gain. Each re-solve starts from the previous basis
+    (dual simplex), which is much faster than solving from scratch; the optimal value does
+    not depend on the starting basis.
+    """
+
+    def __init__(self, market: Market) -> None:
+        import highspy
+
+        n, m = market.shape
+        gain = market.bid_matrix() - market.ask_matrix()
+        usable = market.compatible_matrix() & (gain > 0)
+        rows, cols = np.nonzero(usable)
+        k = rows.size
+        self.capacity = np.concatenate([market.supply, market.demand])
+        self.optimal = highspy.HighsModelStatus.kOptimal
+        self.highs = None
+        if k == 0:
+            return
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        lp = highspy.HighsLp()
+        lp.num_col_, lp.num_row_ = k, n + m
+        lp.col_cost_ = -gain[rows, cols]
+        lp.col_lower_ = np.zeros(k)
+        lp.col_upper_ = np.full(k, highspy.kHighsInf)
+        lp.row_lower_ = np.full(n + m, -highspy.kHighsInf)
+        lp.row_upper_ = self.capacity.copy()
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = np.arange(0, 2 * k + 1, 2)
+        lp.a_matrix_.index_ = np.column_stack([rows, n + cols]).ravel()
+        lp.a_matrix_.value_ = np.ones(2 * k)
+        self.highs.passModel(lp)
+        self.highs.run()
+
+    def welfare_without(self, row: int) -> float:
+        """Optimal welfare with agent ``row``'s capacity set to zero."""
+        if self.highs is None:
+            return 0.0
+        inf = float("inf")
+        self.highs.changeRowBounds(row, -inf, 0.0)
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        value = -self.highs.getInfo().objective_function_value
+        self.highs.changeRowBounds(row, -inf, float(self.capacity[row]))
+        if status != self.optimal:
+            raise RuntimeError(f"vcg: re-solve without agent {row} ended with {status}")
+        return float(value)

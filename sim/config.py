@@ -105,6 +105,7 @@ class MarketConfig:
     n_corporations: int = param(100, between(1))
     n_solvers: int = param(30, between(1))
     n_industries: int = param(5, between(1))
+    homogeneous: bool = param(False)
     task_kinds: tuple[str, ...] = param(("train_classifier", "analytics"))
     fee_low: float = param(2.0, between(0))
     fee_high: float = param(6.0, between(0))
@@ -141,7 +142,7 @@ class MechanismConfig:
     """Which registered mechanism clears the market, and its parameters."""
 
     name: str = param("dutch")
-    params: dict[str, Any] = param({"tick": 0.01, "max_ticks": 1_000_000})
+    params: dict[str, Any] = param({"tick": 0.01, "clock": "exact", "max_ticks": 1_000_000})
 
     def __post_init__(self) -> None:
         try:
@@ -222,6 +223,15 @@ class SimConfig:
     incentives: IncentivesConfig = field(default_factory=IncentivesConfig)
     crypto: CryptoConfig = field(default_factory=CryptoConfig)
 
+    def __post_init__(self) -> None:
+        cls = mechanisms.mechanism_class(self.mechanism.name)
+        if cls.properties["markets"] == "homogeneous" and not self.market.homogeneous:
+            raise ConfigError(
+                "mechanism",
+                f"{self.mechanism.name} clears only homogeneous markets: set "
+                "market.homogeneous=true (one ask per seller, one bid per buyer, no intents)",
+            )
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SimConfig:
         """Build and validate a config from a nested mapping.
@@ -233,7 +243,7 @@ class SimConfig:
         Raises:
             ConfigError: naming the first unknown key or bad value.
         """
-        return _build(cls, data, "")
+        return build_config(cls, data, "")
 
     def to_dict(self) -> dict[str, Any]:
         """The config as plain nested dicts and lists (mechanism params flattened)."""
@@ -271,7 +281,17 @@ def _mechanism_dict(data: Mapping[str, Any]) -> dict[str, Any]:
     return {"name": name, "params": data}
 
 
-def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
+def build_config(cls: type, data: Mapping[str, Any], prefix: str = "") -> Any:
+    """Build the config dataclass ``cls`` from ``data``, validating every key and value.
+
+    Args:
+        cls: a frozen dataclass whose fields use :func:`param` (nested dataclasses allowed).
+        data: the nested mapping.
+        prefix: dotted prefix of the keys in error messages (e.g. ``"study."``).
+
+    Raises:
+        ConfigError: naming the first unknown key or bad value.
+    """
     if not isinstance(data, Mapping):
         raise ConfigError(prefix.rstrip(".") or "config", "must be a mapping of keys to values")
     if cls is MechanismConfig:
@@ -287,7 +307,7 @@ def _build(cls: type, data: Mapping[str, Any], prefix: str) -> Any:
             continue
         key, hint, value = f"{prefix}{name}", hints[name], data[name]
         if dataclasses.is_dataclass(hint):
-            kwargs[name] = _build(hint, value, f"{key}.")
+            kwargs[name] = build_config(hint, value, f"{key}.")
             continue
         value = _coerce(key, hint, value)
         check = f.metadata.get("check")
@@ -326,9 +346,12 @@ def _coerce(key: str, hint: Any, value: Any) -> Any:
             raise ConfigError(key, f"{value!r} not allowed, must be a string")
         return value
     if origin is tuple:
+        item = typing.get_args(hint)[0]
         if isinstance(value, str) or not isinstance(value, list | tuple):
             raise ConfigError(key, f"{value!r} not allowed, must be a list")
-        if not all(isinstance(v, str) for v in value):
+        if item is int and not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise ConfigError(key, f"{value!r} not allowed, must be a list of integers")
+        if item is str and not all(isinstance(v, str) for v in value):
             raise ConfigError(key, f"{value!r} not allowed, must be a list of names")
         return tuple(value)
     if origin is dict:

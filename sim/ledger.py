@@ -1,12 +1,13 @@
 """Double-entry escrow ledger for money and protocol tokens.
 
 Every movement is a transfer between two accounts, so the balances of each asset always
-sum to zero. Two external accounts may go negative: ``world`` (the economy outside the
-market: task clients paying fees, compute providers, agents' starting money) for money, and
-``mint`` (token issuance: emission and stake endowments) for tokens. ``-mint`` is therefore
-the total ever minted. Every other account must stay non-negative, and ``escrow`` must be
-empty between rounds. :meth:`Ledger.check` asserts all of this and raises
-:class:`LedgerError` otherwise.
+sum to zero. Three accounts may go negative: ``world`` (the economy outside the market:
+task clients paying fees, compute providers, agents' starting money) and ``treasury`` (the
+protocol, which keeps the spread of mechanisms that run a surplus and covers the deficit of
+those that run one, such as VCG) for money, and ``mint`` (token issuance: emission and stake
+endowments) for tokens. ``-mint`` is therefore the total ever minted. Every other account
+must stay non-negative, and ``escrow`` must be empty between rounds. :meth:`Ledger.check`
+asserts all of this and raises :class:`LedgerError` otherwise.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import numpy as np
 
 Asset = Literal["money", "tokens"]
 WORLD, MINT, ESCROW, TREASURY, STAKE = "world", "mint", "escrow", "treasury", "stake"
-EXTERNAL = {"money": WORLD, "tokens": MINT}
+#: Accounts allowed a negative balance, per asset.
+UNBOUNDED = {"money": (WORLD, TREASURY), "tokens": (MINT,)}
 
 
 class LedgerError(RuntimeError):
@@ -76,24 +78,24 @@ class Ledger:
         amount = np.atleast_1d(np.asarray(amount, dtype=float))
         if not np.all(np.isfinite(amount)) or np.any(amount < 0):
             raise LedgerError(f"{asset} transfer amounts must be finite and >= 0: {amount}")
-        src = np.atleast_1d(
-            [self._index[a] for a in np.atleast_1d(np.asarray(source, dtype=object))]
-        )
-        dst = np.atleast_1d(
-            [self._index[a] for a in np.atleast_1d(np.asarray(target, dtype=object))]
-        )
+        src = self._indices(source)
+        dst = self._indices(target)
         src, dst, amount = np.broadcast_arrays(src, dst, amount)
         balances = self._balances[asset]
         trial = balances.copy()
         np.add.at(trial, src, -amount)
         np.add.at(trial, dst, amount)
-        external = self._index[EXTERNAL[asset]]
+        unbounded = [self._index[a] for a in UNBOUNDED[asset]]
         overdrawn = np.flatnonzero(trial < -self.tolerance)
-        overdrawn = overdrawn[overdrawn != external]
+        overdrawn = overdrawn[~np.isin(overdrawn, unbounded)]
         if overdrawn.size:
             names = [k for k, v in self._index.items() if v in set(overdrawn.tolist())]
             raise LedgerError(f"{asset} transfer would overdraw {names}")
         self._balances[asset] = trial
+
+    def _indices(self, accounts: Hashable | list[Hashable]) -> np.ndarray:
+        keys = accounts if isinstance(accounts, list | tuple | np.ndarray) else [accounts]
+        return np.array([self._index[a] for a in keys], dtype=np.intp)
 
     def mint(self, target: Hashable | list[Hashable], amount: float | np.ndarray) -> None:
         """Issue new tokens to ``target``."""
@@ -117,7 +119,7 @@ class Ledger:
             escrow = balances[self._index[ESCROW]]
             if abs(escrow) > self.tolerance * scale:
                 raise LedgerError(f"{asset} left in escrow between rounds: {escrow}")
-            internal = np.delete(balances, self._index[EXTERNAL[asset]])
+            internal = np.delete(balances, [self._index[a] for a in UNBOUNDED[asset]])
             if np.any(internal < -self.tolerance * scale):
                 raise LedgerError(f"an account holds a negative {asset} balance")
         if issued is not None:

@@ -8,6 +8,7 @@ costs out); token emission; utilities, learning and exits; metrics; a ledger che
 from __future__ import annotations
 
 import dataclasses
+from typing import NamedTuple
 
 import mesa
 import numpy as np
@@ -69,6 +70,29 @@ TRADE_COLUMNS = [
 REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "reason"]
 
 
+class RoundMarket(NamedTuple):
+    """One round's market as the model draws it (see :meth:`MarketModel.draw_market`).
+
+    ``cost`` and ``value`` are the true per-pair sharing costs and net values ``(n, m)``;
+    ``reported`` is the market the mechanism clears, ``true`` the same market on true values.
+    """
+
+    corporations: list[Corporation]
+    solvers: list[Solver]
+    tasks: Tasks
+    cost: np.ndarray
+    value: np.ndarray
+    quality: np.ndarray
+    processing_cost: np.ndarray
+    fhe: np.ndarray
+    proof: np.ndarray
+    compatible: np.ndarray
+    supply: np.ndarray
+    capacity: np.ndarray
+    reported: mechanisms.Market
+    true: mechanisms.Market
+
+
 class MarketModel(mesa.Model):
     """The market simulation.
 
@@ -114,6 +138,14 @@ class MarketModel(mesa.Model):
 
     def _intent(self, industry: int) -> Intent:
         market, policy = self.config.market, self.config.market.intent
+        if market.homogeneous:
+            return Intent(
+                allowed_kinds=frozenset(market.task_kinds),
+                min_price=float(self.rng.uniform(0, policy.min_price_high)),
+                require_fhe=False,
+                require_proof=False,
+                expiry=self.round + policy.duration - 1,
+            )
         kinds = [k for k in market.task_kinds if self.rng.random() < policy.allow_kind_prob]
         if not kinds:
             kinds = [market.task_kinds[self.rng.integers(len(market.task_kinds))]]
@@ -136,6 +168,8 @@ class MarketModel(mesa.Model):
             quality = float(
                 np.clip(self.rng.beta(market.quality_alpha, market.quality_beta), 0.05, 1)
             )
+            if market.homogeneous:  # the draw still happens: same stream as heterogeneous
+                quality = 1.0
             corp = Corporation(
                 self,
                 industry=industry,
@@ -144,7 +178,7 @@ class MarketModel(mesa.Model):
                 sharing_cost=float(
                     self.rng.uniform(market.sharing_cost_low, market.sharing_cost_high)
                 ),
-                competitor_premium=market.competitor_premium,
+                competitor_premium=0.0 if market.homogeneous else market.competitor_premium,
                 intent=self._intent(industry),
                 strategy=self._strategy(self.config.agents.corporation_strategies, "sell"),
                 outside_option=self.config.agents.corporation_outside_option,
@@ -195,35 +229,12 @@ class MarketModel(mesa.Model):
         """Run one round and record it."""
         cfg, r = self.config, self.round
         entered = self._arrivals() if r > 0 else (0, 0)
-        corps, solvers = self.active(Corporation), self.active(Solver)
+        rm = self.draw_market()
+        corps, solvers, tasks = rm.corporations, rm.solvers, rm.tasks
         n, m = len(corps), len(solvers)
-        tasks = self.task_stream.draw(m, self.rng)
-        duration = cfg.market.intent.duration
-        for corp in corps:
-            if r > corp.intent.expiry:
-                corp.intent = dataclasses.replace(corp.intent, expiry=r + duration - 1)
-
-        kappa = np.array([c.costs(tasks.industry) for c in corps]).reshape(n, m)
-        quality = np.array([c.quality for c in corps])
-        proc_cost = np.array([s.processing_cost for s in solvers])
-        value = quality[:, None] * tasks.fee[None, :] - proc_cost[None, :]
-        fhe = np.array([s.fhe_capable for s in solvers], dtype=bool)
-        proof = np.array([s.proof_capable for s in solvers], dtype=bool)
-        compatible = compatibility(
-            [c.intent for c in corps],
-            kinds=cfg.market.task_kinds,
-            task_kind=tasks.kind,
-            task_industry=tasks.industry,
-            fhe_capable=fhe,
-            proof_capable=proof,
-            round=r,
-        )
-        supply = np.array([c.supply for c in corps])
-        capacity = np.array([s.capacity for s in solvers])
-        ask = np.array([c.ask(kappa[i]) for i, c in enumerate(corps)]).reshape(n, m)
-        bid = np.array([s.bid(value[:, j]) for j, s in enumerate(solvers)]).reshape(m, n).T
-        reported = mechanisms.Market(supply, capacity, ask, bid, compatible)
-        true = mechanisms.Market(supply, capacity, kappa, value, compatible)
+        kappa, value, quality, proc_cost = rm.cost, rm.value, rm.quality, rm.processing_cost
+        fhe, proof, compatible = rm.fhe, rm.proof, rm.compatible
+        supply, capacity, reported, true = rm.supply, rm.capacity, rm.reported, rm.true
 
         outcome = self.mechanism.clear(reported, rng=self.rng)
         accepted, seller_price, buyer_price, rejected = self._settle(
@@ -296,6 +307,67 @@ class MarketModel(mesa.Model):
         self.ledger.check(issued=self.issued)
         self.round += 1
 
+    def draw_market(self) -> RoundMarket:
+        """This round's market: tasks, renewed intents, true values and the agents' reports.
+
+        Draws from the model's generator, so it advances the run.
+        """
+        cfg, r = self.config, self.round
+        corps, solvers = self.active(Corporation), self.active(Solver)
+        n, m = len(corps), len(solvers)
+        tasks = self.task_stream.draw(m, self.rng)
+        duration = cfg.market.intent.duration
+        for corp in corps:
+            if r > corp.intent.expiry:
+                corp.intent = dataclasses.replace(corp.intent, expiry=r + duration - 1)
+
+        kappa = np.array([c.costs(tasks.industry) for c in corps]).reshape(n, m)
+        quality = np.array([c.quality for c in corps])
+        proc_cost = np.array([s.processing_cost for s in solvers])
+        value = quality[:, None] * tasks.fee[None, :] - proc_cost[None, :]
+        fhe = np.array([s.fhe_capable for s in solvers], dtype=bool)
+        proof = np.array([s.proof_capable for s in solvers], dtype=bool)
+        compatible = compatibility(
+            [c.intent for c in corps],
+            kinds=cfg.market.task_kinds,
+            task_kind=tasks.kind,
+            task_industry=tasks.industry,
+            fhe_capable=fhe,
+            proof_capable=proof,
+            round=r,
+        )
+        supply = np.array([c.supply for c in corps])
+        capacity = np.array([s.capacity for s in solvers])
+        if cfg.market.homogeneous:  # one cost per seller, one value per buyer, no restrictions
+            cost = np.array([c.sharing_cost for c in corps])
+            worth = tasks.fee - proc_cost
+            ask = np.array([c.ask(cost[i : i + 1])[0] for i, c in enumerate(corps)])
+            bid = np.array([s.bid(worth[j : j + 1])[0] for j, s in enumerate(solvers)])
+            reported = mechanisms.Market(supply, capacity, ask, bid)
+            true = mechanisms.Market(supply, capacity, cost, worth)
+        else:
+            ask = np.array([c.ask(kappa[i]) for i, c in enumerate(corps)]).reshape(n, m)
+            bid = np.array([s.bid(value[:, j]) for j, s in enumerate(solvers)]).reshape(m, n).T
+            reported = mechanisms.Market(supply, capacity, ask, bid, compatible)
+            true = mechanisms.Market(supply, capacity, kappa, value, compatible)
+
+        return RoundMarket(
+            corps,
+            solvers,
+            tasks,
+            kappa,
+            value,
+            quality,
+            proc_cost,
+            fhe,
+            proof,
+            compatible,
+            supply,
+            capacity,
+            reported,
+            true,
+        )
+
     def _arrivals(self) -> tuple[int, int]:
         agents, market = self.config.agents, self.config.market
         n_corps, n_solvers = len(self.active(Corporation)), len(self.active(Solver))
@@ -359,14 +431,14 @@ class MarketModel(mesa.Model):
         self.ledger.transfer("money", ids_s, ESCROW, funded)
         refund = np.where(due <= funds + 1e-9, buyer_price * (alloc - accepted).sum(axis=0), 0.0)
         self.ledger.transfer("money", ESCROW, ids_s, refund)
-        self.ledger.transfer(
-            "money", ESCROW, [c.unique_id for c in corps], seller_price * accepted.sum(axis=1)
-        )
+        payout = seller_price * accepted.sum(axis=1)
+        shortfall = payout.sum() - self.ledger.balance("money", ESCROW)
+        if shortfall > 0:  # a mechanism in deficit (VCG): the protocol treasury covers it
+            self.ledger.transfer("money", TREASURY, ESCROW, shortfall)
+        self.ledger.transfer("money", ESCROW, [c.unique_id for c in corps], payout)
         residual = self.ledger.balance("money", ESCROW)
-        if residual >= 0:
+        if residual > 0:  # the spread of a mechanism in surplus (first price)
             self.ledger.transfer("money", ESCROW, TREASURY, residual)
-        else:
-            self.ledger.transfer("money", TREASURY, ESCROW, -residual)
         if reasons:
             keys = list(reasons)
             self.rejected.append(

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,16 +59,14 @@ class RunResult:
         digests = {}
         for name in TABLES:
             frame: pd.DataFrame = getattr(self, name)
-            digests[f"{name}.parquet"] = _atomic_write(
+            digests[f"{name}.parquet"] = write_atomic(
                 directory / f"{name}.parquet", lambda path, f=frame: f.to_parquet(path, index=False)
             )
         text = yaml.safe_dump(self.config.to_dict(), sort_keys=False)
-        digests["config.yaml"] = _atomic_write(
+        digests["config.yaml"] = write_atomic(
             directory / "config.yaml", lambda path: Path(path).write_text(text)
         )
-        done = json.dumps({"files": digests}, indent=2, sort_keys=True) + "\n"
-        _atomic_write(directory / DONE, lambda path: Path(path).write_text(done))
-        return directory
+        return write_done(directory, digests)
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> RunResult:
@@ -103,7 +102,14 @@ class RunResult:
         return pd.DataFrame({"value": pd.Series(items, dtype=object)})
 
 
-def _atomic_write(path: Path, write) -> str:
+def write_done(directory: Path, digests: dict[str, str]) -> Path:
+    """Mark ``directory`` complete: write ``DONE`` (with the files' SHA-256) atomically, last."""
+    done = json.dumps({"files": digests}, indent=2, sort_keys=True) + "\n"
+    write_atomic(directory / DONE, lambda path: Path(path).write_text(done))
+    return directory
+
+
+def write_atomic(path: Path, write: Callable[[str], object]) -> str:
     """Write via ``write(tmp_path)`` then rename onto ``path``; return the file's SHA-256."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)

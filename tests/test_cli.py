@@ -57,7 +57,10 @@ def test_multirun_sweeps_seeds_into_the_sweep_dir(tmp_path):
             "market.n_corporation=5",
             "market.n_corporation: unknown key; allowed keys in market: n_corporations",
         ),
-        ("mechanism=nope", "mechanism=nope: unknown option; allowed: dutch"),
+        (
+            "mechanism=nope",
+            "mechanism=nope: unknown option; allowed: dutch, first_price, mcafee, posted_price, vcg",
+        ),
         ("market.n_corporations=-5", "market.n_corporations: -5 not allowed, must be >= 1"),
         ("seed=0,1,-2", "seed: -2 not allowed, must be >= 0"),
         (
@@ -80,3 +83,17 @@ def test_unknown_command_and_incomplete_figures_dir(tmp_path):
     assert proc.returncode == 2 and "allowed: run, figures" in proc.stderr
     proc = intentlab("figures", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "incomplete" in proc.stderr
+
+
+def test_mechanism_comparison_preset_runs_from_the_command_line(tmp_path):
+    out = tmp_path / "cmp"
+    proc = intentlab(
+        "run", "experiment=mechanism_comparison", "study.corporations=[6]", "study.solvers=[2]",
+        "study.seeds=1", "study.markets=1", f"hydra.run.dir={out}", cwd=tmp_path,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "DONE").is_file() and (out / "comparison.png").is_file()
+    assert "efficiency" in proc.stdout
+    bad = intentlab("run", "experiment=mechanism_comparison", "study.seeds=0", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "intentlab run: error: study.seeds: 0 not allowed, must be >= 1"

@@ -38,7 +38,10 @@ def test_round_trip_through_dict():
         ),
         ({"rounds": 2.5}, "rounds: 2.5 not allowed, must be an integer"),
         ({"compute_optimum": "yes"}, "compute_optimum: 'yes' not allowed, must be true or false"),
-        ({"mechanism": {"name": "nope"}}, "mechanism: unknown mechanism 'nope'; allowed: dutch"),
+        (
+            {"mechanism": {"name": "nope"}},
+            "mechanism: unknown mechanism 'nope'; allowed: dutch, first_price, mcafee, posted_price, vcg",
+        ),
         ({"mechanism": {"name": "dutch", "tick": -1}}, "mechanism: dutch: tick must be"),
         (
             {"mechanism": {"name": "dutch", "_target_": "x.Y"}},

@@ -180,3 +180,27 @@ def test_untruthful_claims_have_a_profitable_misreport(name):
     assert (
         utility(side, k, true, mech.clear(lied)) > utility(side, k, true, mech.clear(true)) + 1e-9
     )
+
+
+@contract_settings
+@given(market=markets())
+def test_vcg_pivots_equal_from_scratch_optima(market):
+    """The warm-started re-solves give the same W_-k as solving each reduced market anew."""
+    import dataclasses
+
+    out = mechanisms.get("vcg").clear(market)
+    total = welfare.linear_optimum(market)[0]
+    x = out.allocation
+    ask, bid = market.ask_matrix(), market.bid_matrix()
+    for i in np.flatnonzero(x.sum(axis=1) > 0):
+        supply = market.supply.copy()
+        supply[i] = 0
+        pivot = total - welfare.linear_optimum(dataclasses.replace(market, supply=supply))[0]
+        expected = (ask[i] * x[i]).sum() + pivot
+        assert out.seller_revenue[i] == pytest.approx(expected, rel=1e-6, abs=1e-6)
+    for j in np.flatnonzero(x.sum(axis=0) > 0):
+        demand = market.demand.copy()
+        demand[j] = 0
+        pivot = total - welfare.linear_optimum(dataclasses.replace(market, demand=demand))[0]
+        expected = (bid[:, j] * x[:, j]).sum() - pivot
+        assert out.buyer_payment[j] == pytest.approx(expected, rel=1e-6, abs=1e-6)

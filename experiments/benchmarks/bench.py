@@ -1,0 +1,193 @@
+"""``intentlab bench``: speed ratios measured side by side, written as a JSON report.
+
+* ``planner``: the cached cvxpy welfare program re-solved with new parameter values, against
+  the same LP built and solved directly with HiGHS (``scipy.optimize.linprog``), at 1,000
+  sellers x 100 buyers. Target: ratio <= 1.5, optima equal to 1e-6 relative.
+* ``dutch``: the Dutch auction's exact clearing against its ticking clock at 10,000 sellers
+  x 100 buyers (homogeneous market), for two tick sizes. ``speedup`` times finding the
+  clearing price (the part the two clocks do differently); ``clear_speedup`` times the whole
+  ``clear``, whose allocation of a dense 10,000 x 100 outcome is the same work for both.
+  Target: >= 50x faster, same price within one tick.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.optimize import linprog
+from tqdm.auto import tqdm
+
+import mechanisms
+from mechanisms import Market, welfare
+
+
+def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
+    times, result = [], None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), times, result
+
+
+def _planner_market(rng: np.random.Generator, n: int, m: int) -> Market:
+    return Market(
+        rng.uniform(5, 20, n),
+        rng.uniform(20, 60, m),
+        rng.uniform(0.2, 1.5, (n, m)),
+        rng.uniform(0.0, 4.0, (n, m)),
+        rng.random((n, m)) < 0.7,
+    )
+
+
+def _direct_lp(market: Market) -> float:
+    """The planner's LP, same variables and bounds, built and solved with scipy's HiGHS."""
+    n, m = market.shape
+    rows, cols = np.indices((n, m)).reshape(2, -1)
+    k = rows.size
+    ones = np.ones(k)
+    a_ub = sp.vstack(
+        [
+            sp.csr_matrix((ones, (rows, np.arange(k))), shape=(n, k)),
+            sp.csr_matrix((ones, (cols, np.arange(k))), shape=(m, k)),
+        ]
+    ).tocsr()
+    cap = np.where(
+        market.compatible_matrix(), np.minimum(market.supply[:, None], market.demand[None, :]), 0
+    )
+    gain = (market.bid_matrix() - market.ask_matrix()).ravel()
+    res = linprog(
+        -gain,
+        A_ub=a_ub,
+        b_ub=np.concatenate([market.supply, market.demand]),
+        bounds=np.column_stack([np.zeros(k), cap.ravel()]),
+        method="highs",
+    )
+    if res.status != 0:
+        raise RuntimeError(res.message)
+    return float(-res.fun)
+
+
+def bench_planner(n: int = 1000, m: int = 100, rounds: int = 5, seed: int = 0) -> dict[str, Any]:
+    """Per-round re-solve of the cvxpy planner against the direct HiGHS LP."""
+    rng = np.random.default_rng(seed)
+    first = _planner_market(rng, n, m)
+    started = time.perf_counter()
+    welfare.optimum(first)  # builds and compiles the program for this shape
+    compile_seconds = time.perf_counter() - started
+    planner, direct, gaps = [], [], []
+    for _ in tqdm(range(rounds), desc="planner rounds", unit="round"):
+        market = _planner_market(rng, n, m)
+        t_planner, _, out = _timed(lambda mk=market: welfare.optimum(mk), 1)
+        t_direct, _, value = _timed(lambda mk=market: _direct_lp(mk), 1)
+        planner.append(t_planner)
+        direct.append(t_direct)
+        gaps.append(abs(out.info["welfare"] - value) / max(1.0, abs(value)))
+    ratio = statistics.median(planner) / statistics.median(direct)
+    return {
+        "sellers": n,
+        "buyers": m,
+        "rounds": rounds,
+        "first_solve_seconds": compile_seconds,
+        "planner_resolve_seconds": planner,
+        "direct_highs_seconds": direct,
+        "ratio_planner_over_direct": ratio,
+        "target_ratio_at_most": 1.5,
+        "max_relative_gap": max(gaps),
+        "target_gap_at_most": 1e-6,
+        "meets_targets": bool(ratio <= 1.5 and max(gaps) <= 1e-6),
+    }
+
+
+def bench_dutch(
+    n: int = 10_000, m: int = 100, ticks: tuple[float, ...] = (0.01, 0.001), seed: int = 0
+) -> dict[str, Any]:
+    """Exact clearing against the ticking clock on a homogeneous market."""
+    rng = np.random.default_rng(seed)
+    market = Market(
+        rng.uniform(5, 20, n), rng.uniform(20, 60, m), rng.uniform(0.2, 1.5, n),
+        rng.uniform(0.5, 4.0, m),
+    )  # fmt: skip
+    results = []
+    for tick in tqdm(ticks, desc="dutch tick sizes", unit="tick"):
+        exact = mechanisms.get("dutch", tick=tick, clock="exact")
+        clock = mechanisms.get("dutch", tick=tick, clock="ticks")
+        t_exact, _, (p_exact, info) = _timed(lambda e=exact: e.clearing_price(market), 5)
+        t_clock, _, (p_clock, _) = _timed(lambda c=clock: c.clearing_price(market), 3)
+        t_exact_full, _, out_exact = _timed(lambda e=exact: e.clear(market), 3)
+        t_clock_full, _, out_clock = _timed(lambda c=clock: c.clear(market), 3)
+        results.append(
+            {
+                "tick": tick,
+                "clock_steps": info["ticks"],
+                "exact_evaluations": info["evaluations"],
+                "price_exact_seconds": t_exact,
+                "price_ticking_seconds": t_clock,
+                "speedup": t_clock / t_exact,
+                "clear_exact_seconds": t_exact_full,
+                "clear_ticking_seconds": t_clock_full,
+                "clear_speedup": t_clock_full / t_exact_full,
+                "price_exact": p_exact,
+                "price_ticking": p_clock,
+                "same_price_within_one_tick": bool(abs(p_exact - p_clock) <= tick + 1e-12),
+                "same_allocation": bool(np.array_equal(out_exact.allocation, out_clock.allocation)),
+                "target_speedup_at_least": 50,
+            }
+        )
+    return {"sellers": n, "buyers": m, "by_tick": results}
+
+
+def environment() -> dict[str, Any]:
+    """Where the numbers were measured."""
+    versions = {}
+    for package in ("numpy", "scipy", "cvxpy", "highspy", "mesa"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "machine": platform.machine(),
+        "processor": platform.processor(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+def run(out: Path, quick: bool = False) -> dict[str, Any]:
+    """Run every benchmark and write the JSON report to ``out``.
+
+    Args:
+        out: report path.
+        quick: smaller sizes for a smoke run (the report says so; targets do not apply).
+    """
+    if quick:
+        planner = bench_planner(n=100, m=20, rounds=2)
+        dutch = bench_dutch(n=500, m=20, ticks=(0.01,))
+    else:
+        planner = bench_planner()
+        dutch = bench_dutch()
+    report = {
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "quick": quick,
+        "environment": environment(),
+        "planner": planner,
+        "dutch": dutch,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(report, indent=2) + "\n")
+    os.replace(tmp, out)
+    return report

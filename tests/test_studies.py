@@ -1,0 +1,134 @@
+"""Mechanisms inside the simulation, the mechanism-comparison study and the benchmark."""
+
+import json
+
+import numpy as np
+import pytest
+from hydra import compose, initialize_config_dir
+
+import mechanisms
+from experiments import CONFIG_DIR
+from experiments import mechanism_comparison as comparison
+from experiments.run import resolve
+from sim import ConfigError, MarketModel
+from sim.ledger import TREASURY
+from tests.conftest import tiny_config
+
+
+def compose_config(*overrides):
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose("config", overrides=list(overrides))
+
+
+@pytest.mark.parametrize("name", mechanisms.available())
+def test_every_mechanism_config_composes_and_names_its_class(name):
+    overrides = [f"mechanism={name}"]
+    if mechanisms.mechanism_class(name).properties["markets"] == "homogeneous":
+        overrides.append("market.homogeneous=true")
+    config, study = resolve(compose_config(*overrides))
+    assert study is None
+    assert type(config.mechanism.build()) is mechanisms.mechanism_class(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "homogeneous"),
+    [("dutch", False), ("first_price", False), ("vcg", False), ("posted_price", False),
+     ("mcafee", True), ("dutch", True)],
+)  # fmt: skip
+def test_mechanism_runs_in_the_simulation_and_the_books_balance(name, homogeneous):
+    cfg = tiny_config(rounds=5, mechanism={"name": name}, market={"homogeneous": homogeneous})
+    model = MarketModel(cfg)
+    for _ in range(cfg.rounds):
+        model.step()  # checks the ledger every round
+    rounds, trades, agents = model.rounds_frame(), model.trades_frame(), model.agents_frame()
+    assert rounds["volume"].sum() > 0
+    assert (rounds["welfare"] <= rounds["optimal_welfare"] + 1e-6).all()
+    # money in the market = endowments + realized value; the treasury holds the protocol's share
+    expected = (
+        cfg.market.money_endowment * len(agents) + (trades["true_value"] * trades["units"]).sum()
+    )
+    held = agents["money"].sum() + model.ledger.balance("money", TREASURY)
+    assert held == pytest.approx(expected, rel=1e-9)
+    assert model.ledger.balance("money", TREASURY) == pytest.approx(
+        rounds["protocol_surplus"].sum(), abs=1e-6
+    )
+    if name == "vcg":
+        assert rounds["protocol_surplus"].sum() < 0  # the deficit the treasury covers
+        assert rounds["efficiency"].dropna().min() == pytest.approx(1.0, abs=1e-6)
+    if homogeneous:
+        assert (trades["seller_quality"] == 1.0).all()
+
+
+def test_homogeneous_only_mechanism_needs_a_homogeneous_market():
+    with pytest.raises(ConfigError, match=r"set market\.homogeneous=true"):
+        tiny_config(mechanism={"name": "mcafee"})
+
+
+@pytest.fixture(scope="module")
+def small_study():
+    config, study = resolve(
+        compose_config(
+            "experiment=mechanism_comparison",
+            "study.corporations=[8,16]",
+            "study.solvers=[3,5]",
+            "study.seeds=1",
+            "study.markets=2",
+        )
+    )
+    return config, study, comparison.run(config, study)
+
+
+def test_comparison_covers_every_mechanism_family_and_size(small_study):
+    _, study, table = small_study
+    assert set(table["mechanism"]) == set(study.mechanisms)
+    assert set(table["family"]) == {"intent", "homogeneous"}
+    assert len(table) == len(study.mechanisms) * 2 * 2 * study.markets
+    unsupported = table[~table["supported"]]
+    assert set(unsupported["mechanism"]) == {"mcafee"}
+    assert set(unsupported["family"]) == {"intent"}
+    assert unsupported["reason"].str.contains("per-pair").all()
+    ok = table[table["supported"]]
+    assert (ok["efficiency"] <= 1 + 1e-6).all()
+    vcg = ok[ok["mechanism"] == "vcg"]
+    np.testing.assert_allclose(vcg["efficiency"], 1.0, atol=1e-6)
+    assert (ok.loc[ok["mechanism"] == "first_price", "protocol_surplus"] >= -1e-6).all()
+
+
+def test_comparison_is_reproducible_and_saves_complete(small_study, tmp_path):
+    config, study, table = small_study
+    again = comparison.run(config, study)
+    assert table.drop(columns="clear_seconds").equals(again.drop(columns="clear_seconds"))
+    out = comparison.save(table, config, study, tmp_path / "cmp")
+    for name in ("comparison.parquet", "comparison.png", "comparison.pdf", "config.yaml", "DONE"):
+        assert (out / name).is_file()
+    assert set(json.loads((out / "DONE").read_text())["files"]) == {
+        "comparison.parquet",
+        "config.yaml",
+    }
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("study.mechanisms=[dutch,nope]", "study.mechanisms"),
+        ("study.solvers=[3]", "study.solvers: needs one entry per entry of study.corporations"),
+        ("study.families=[intent,other]", "allowed: intent, homogeneous"),
+        ("study.markets=0", "study.markets: 0 not allowed, must be >= 1"),
+    ],
+)
+def test_bad_study_values_are_one_line_errors(override, message):
+    with pytest.raises(ConfigError, match=message) as info:
+        resolve(compose_config("experiment=mechanism_comparison", override))
+    assert "\n" not in str(info.value)
+
+
+def test_bench_quick_writes_a_report(tmp_path):
+    from experiments.benchmarks import bench
+
+    report = bench.run(tmp_path / "bench.json", quick=True)
+    saved = json.loads((tmp_path / "bench.json").read_text())
+    assert saved["quick"] is True
+    assert saved["planner"]["max_relative_gap"] <= 1e-6
+    assert saved["dutch"]["by_tick"][0]["same_price_within_one_tick"]
+    assert saved["dutch"]["by_tick"][0]["same_allocation"]
+    assert report["environment"]["versions"]["cvxpy"]
