@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: install run test test-all lint format clean
+.PHONY: install run test test-all lint format bench clean
 
 install: $(STAMP)
 
@@ -23,6 +23,9 @@ test: $(STAMP)  ## the test suite without slow tests
 
 test-all: $(STAMP)  ## every test, slow ones included
 	$(BIN)/python -m pytest -q
+
+bench: $(STAMP)  ## speed benchmarks, JSON report under results/bench/
+	$(BIN)/intentlab bench
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -67,8 +67,7 @@ class McAfee(Mechanism):
         if not gains[0]:
             return Outcome.empty(market, case="no trade")
         last = int(np.argmin(gains)) - 1 if not gains.all() else gains.size - 1
-        k, l = int(k_at[last]), int(l_at[last])  # noqa: E741 - K and L in the docstring
-        big_k, big_l = k, l
+        big_k, big_l = int(k_at[last]), int(l_at[last])  # K and L of the docstring
         if big_k + 1 < bids.size and big_l + 1 < asks.size:
             p0 = (bids[big_k + 1] + asks[big_l + 1]) / 2
             if asks[big_l] <= p0 <= bids[big_k]:
