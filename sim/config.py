@@ -188,18 +188,51 @@ class IncentivesConfig:
     token_price: float = param(0.05, between(0))
 
 
+def _job_kinds(kinds: tuple[str, ...]) -> str | None:
+    from crypto.ground_truth import JOBS  # imports no crypto library
+
+    if kinds and set(kinds) <= set(JOBS):
+        return None
+    return f"must be a non-empty list of job kinds; allowed: {', '.join(sorted(JOBS))}"
+
+
+@dataclass(frozen=True)
+class GroundTruthConfig:
+    """Which executed trades are also run as real jobs (see :mod:`crypto.ground_truth`).
+
+    Attributes:
+        rate: probability that an executed trade is run for real, in ``[0, 1]``.
+        scale: the real job's rows are ``units * rows_per_unit * scale`` (at least 1).
+        kinds: job kinds, drawn uniformly per sampled trade.
+        features: features of the job's synthetic data.
+        max_jobs_per_round: at most this many real jobs per round.
+        time_limit: wall seconds per job before it is killed and recorded as failed.
+        memory_limit_mb: address-space limit per job.
+    """
+
+    rate: float = param(0.0, between(0, 1))
+    scale: float = param(0.01, between(0, open_lo=True))
+    kinds: tuple[str, ...] = param(("commit", "train_plain"), _job_kinds)
+    features: int = param(8, between(1))
+    max_jobs_per_round: int = param(2, between(1))
+    time_limit: float = param(120.0, between(0, open_lo=True))
+    memory_limit_mb: int = param(4096, between(64))
+
+
 @dataclass(frozen=True)
 class CryptoConfig:
-    """Parameters of the processing-cost model (see :class:`crypto.CostModel`)."""
+    """The processing-cost model (see :class:`crypto.CostModel`) and ground-truth sampling."""
 
     fhe_seconds_per_row_epoch: float = param(0.074, between(0))
     rows_per_unit: int = param(100, between(1))
     epochs: int = param(5, between(1))
     proof_seconds_per_unit: float = param(5.2, between(0))
+    ground_truth: GroundTruthConfig = field(default_factory=GroundTruthConfig)
 
     def cost_model(self) -> CostModel:
         """The cost model these parameters define."""
-        return CostModel(**dataclasses.asdict(self))
+        names = [f.name for f in dataclasses.fields(CostModel)]
+        return CostModel(**{name: getattr(self, name) for name in names})
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,10 @@ TRADE_COLUMNS = [
     "proof_verified",
 ]
 REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "reason"]
+GT_COLUMNS = [
+    "round", "seller", "buyer", "units", "kind", "rows", "features", "ok", "seconds",
+    "peak_rss_mb", "bytes_produced", "error",
+]  # fmt: skip
 
 
 class RoundMarket(NamedTuple):
@@ -117,6 +121,10 @@ class MarketModel(mesa.Model):
         self.round = 0
         self.issued = 0.0
         self.trades: list[pd.DataFrame] = []
+        self.measurements: list[dict] = []
+        # Ground-truth sampling draws from its own stream, derived from the seed, so that
+        # turning it on does not change the simulated market.
+        self.ground_truth_rng = np.random.default_rng([config.seed, 0x67745F])
         self.rejected: list[pd.DataFrame] = []
         self.datacollector = mesa.DataCollector(tables={"rounds": ROUND_COLUMNS})
         self.add_corporations(market.n_corporations)
@@ -241,6 +249,7 @@ class MarketModel(mesa.Model):
             corps, solvers, tasks, outcome, fhe, proof
         )
         self._execute(solvers, tasks, quality, proc_cost, accepted)
+        gt_jobs = self._ground_truth(corps, solvers, accepted)
         tokens_c, tokens_s = self._emit(corps, solvers, quality, accepted)
 
         price = cfg.incentives.token_price
@@ -301,7 +310,7 @@ class MarketModel(mesa.Model):
                 "reward_gini": gini(np.concatenate([tokens_c, tokens_s])),
                 "mean_reputation": float("nan"),
                 "emission": float(tokens_c.sum() + tokens_s.sum()),
-                "gt_jobs": 0,
+                "gt_jobs": gt_jobs,
             },
         )
         self.ledger.check(issued=self.issued)
@@ -468,6 +477,48 @@ class MarketModel(mesa.Model):
         self.ledger.transfer("money", WORLD, ids, tasks.fee * (quality @ accepted))
         self.ledger.transfer("money", ids, WORLD, proc_cost * accepted.sum(axis=0))
 
+    def _ground_truth(
+        self, corps: list[Corporation], solvers: list[Solver], accepted: np.ndarray
+    ) -> int:
+        """Run a sample of this round's executed trades as real, measured jobs.
+
+        Each executed trade is sampled with probability ``rate`` (at most
+        ``max_jobs_per_round``); its job has ``units * rows_per_unit * scale`` rows. Jobs run
+        in worker processes; a failed job is recorded as failed and the round goes on.
+        """
+        gt, crypto = self.config.crypto.ground_truth, self.config.crypto
+        if gt.rate <= 0:
+            return 0
+        from crypto.ground_truth import JobSpec, run_job
+
+        rows, cols = np.nonzero(accepted)
+        draws = self.ground_truth_rng.random(rows.size)
+        chosen = np.flatnonzero(draws < gt.rate)[: gt.max_jobs_per_round]
+        for t in chosen:
+            i, j = rows[t], cols[t]
+            units = float(accepted[i, j])
+            kind = gt.kinds[int(self.ground_truth_rng.integers(len(gt.kinds)))]
+            spec = JobSpec(
+                kind=kind,
+                rows=max(1, round(units * crypto.rows_per_unit * gt.scale)),
+                features=gt.features,
+                params={"epochs": crypto.epochs} if kind == "train_plain" else {},
+                seed=int(self.ground_truth_rng.integers(2**31)),
+                time_limit=gt.time_limit,
+                memory_limit_mb=gt.memory_limit_mb,
+            )
+            measured = run_job(spec)
+            self.measurements.append(
+                {
+                    "round": self.round,
+                    "seller": corps[i].unique_id,
+                    "buyer": solvers[j].unique_id,
+                    "units": units,
+                    **measured.as_row(),
+                }
+            )
+        return len(chosen)
+
     def _emit(
         self,
         corps: list[Corporation],
@@ -557,6 +608,10 @@ class MarketModel(mesa.Model):
         """One row per trade rejected at settlement, with the reason."""
         return _concat(self.rejected, REJECTED_COLUMNS)
 
+    def ground_truth_frame(self) -> pd.DataFrame:
+        """One row per real job run so far, with its measurement."""
+        return _concat([pd.DataFrame(self.measurements)] if self.measurements else [], GT_COLUMNS)
+
     def agents_frame(self) -> pd.DataFrame:
         """One row per agent that ever joined, with its state now."""
         rows = []
@@ -591,4 +646,5 @@ class MarketModel(mesa.Model):
 def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
-    return pd.concat(frames, ignore_index=True)[columns]
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[columns + [c for c in frame.columns if c not in columns]]

@@ -15,7 +15,7 @@ import yaml
 
 from sim.config import SimConfig
 
-TABLES = ("rounds", "trades", "agents", "rejected")
+TABLES = ("rounds", "trades", "agents", "rejected", "ground_truth")
 DONE = "DONE"
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -34,6 +34,8 @@ class RunResult:
         trades: one row per executed trade.
         agents: one row per agent that ever joined, with its final state.
         rejected: one row per trade the settlement step rejected, with the reason.
+        ground_truth: one row per trade also run as a real job, with its measurement (wall
+            times differ between runs; every other table is reproducible).
         config: the configuration that produced it.
     """
 
@@ -41,6 +43,7 @@ class RunResult:
     trades: pd.DataFrame
     agents: pd.DataFrame
     rejected: pd.DataFrame
+    ground_truth: pd.DataFrame
     config: SimConfig
 
     def save(self, directory: str | os.PathLike) -> Path:
@@ -98,6 +101,8 @@ class RunResult:
             "corporations active (last round)": int(r["corporations_active"].iloc[-1]),
             "solvers active (last round)": int(r["solvers_active"].iloc[-1]),
             "tokens emitted": r["emission"].sum(),
+            "ground-truth jobs": len(self.ground_truth),
+            "ground-truth jobs failed": int((~self.ground_truth["ok"].astype(bool)).sum()),
         }
         return pd.DataFrame({"value": pd.Series(items, dtype=object)})
 

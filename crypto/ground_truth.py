@@ -1,0 +1,206 @@
+"""Real jobs, measured: the ground truth the cost models are calibrated on.
+
+A :class:`JobSpec` names a job kind, a data shape and parameters; :func:`run_job` runs it in
+a fresh worker process under a wall-time and an address-space limit and returns a
+:class:`Measurement` (wall seconds, peak resident memory, bytes produced, ok or the error).
+A job that raises, crashes, runs out of memory or time is recorded as failed; the caller
+goes on. Job kinds live in one registry, :data:`JOBS`; each is a function of the spec that
+prepares the job (imports, data, keys) and returns the work itself, a function returning
+the bytes it produced; only the work is timed.
+
+Importing this module imports no crypto library: each job imports what it needs inside the
+worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+Work = Callable[[], int]
+Prepare = Callable[["JobSpec"], Work]
+
+#: Job kinds: name -> prepare(spec) -> work() -> bytes produced.
+JOBS: dict[str, Prepare] = {}
+
+
+def job(kind: str) -> Callable[[Prepare], Prepare]:
+    """Register a job under ``kind``: a function that prepares it and returns the work."""
+
+    def register(fn: Prepare) -> Prepare:
+        JOBS[kind] = fn
+        return fn
+
+    return register
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One real job.
+
+    Attributes:
+        kind: a key of :data:`JOBS`.
+        rows: data rows.
+        features: features per row.
+        params: kind-specific parameters (e.g. ``{"params": "train", "epochs": 1}``).
+        seed: seeds the job's synthetic data.
+        time_limit: wall seconds before the worker is killed, ``> 0``.
+        memory_limit_mb: address-space limit of the worker in MiB (``None``: no limit).
+    """
+
+    kind: str
+    rows: int
+    features: int
+    params: dict[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    time_limit: float = 300.0
+    memory_limit_mb: int | None = 8192
+
+    def __post_init__(self) -> None:
+        if self.kind not in JOBS:
+            raise ValueError(f"unknown job kind {self.kind!r}; allowed: {', '.join(sorted(JOBS))}")
+        if self.rows < 1 or self.features < 1:
+            raise ValueError(
+                f"JobSpec needs rows >= 1 and features >= 1, got {self.rows}, {self.features}"
+            )
+        if not self.time_limit > 0:
+            raise ValueError(f"JobSpec.time_limit must be > 0, got {self.time_limit}")
+        if self.memory_limit_mb is not None and self.memory_limit_mb < 64:
+            raise ValueError(f"JobSpec.memory_limit_mb must be >= 64, got {self.memory_limit_mb}")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What running a job measured.
+
+    Attributes:
+        kind, rows, features: from the spec.
+        ok: whether the job completed.
+        seconds: wall seconds of the job itself (``NaN`` if it did not report).
+        peak_rss_mb: the worker's peak resident memory in MiB (``NaN`` if unknown).
+        bytes_produced: bytes of ciphertexts, proofs or models produced (0 on failure).
+        error: why it failed (``""`` when ok).
+        params: the spec's parameters.
+    """
+
+    kind: str
+    rows: int
+    features: int
+    ok: bool
+    seconds: float
+    peak_rss_mb: float
+    bytes_produced: int
+    error: str
+    params: dict[str, Any]
+
+    def as_row(self) -> dict[str, Any]:
+        """A flat dict for a results table (parameters as ``param_<name>``)."""
+        row = {k: v for k, v in vars(self).items() if k != "params"}
+        row.update({f"param_{k}": v for k, v in self.params.items()})
+        return row
+
+
+def _worker(spec: JobSpec, conn) -> None:  # runs in the child process
+    try:
+        if spec.memory_limit_mb is not None:
+            limit = spec.memory_limit_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+        work = JOBS[spec.kind](spec)
+        started = time.perf_counter()
+        produced = work()
+        seconds = time.perf_counter() - started
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        conn.send(("ok", seconds, peak, int(produced), ""))
+    except MemoryError:
+        conn.send(("error", float("nan"), float("nan"), 0, "out of memory (MemoryError)"))
+    except BaseException as exc:  # a failing job is data, not a crash
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        conn.send(("error", float("nan"), float("nan"), 0, detail))
+    finally:
+        conn.close()
+
+
+def run_job(spec: JobSpec) -> Measurement:
+    """Run ``spec`` in a fresh worker process and measure it; never raises for job failures."""
+    ctx = mp.get_context("spawn")  # no state shared with the caller (JAX, TenSEAL threads)
+    parent, child = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_worker, args=(spec, child), daemon=True)
+    process.start()
+    child.close()
+    result = None
+    if parent.poll(spec.time_limit):
+        try:
+            result = parent.recv()
+        except EOFError:
+            result = None
+    timed_out = result is None and process.is_alive()
+    if process.is_alive():
+        process.kill()
+    process.join()
+    parent.close()
+    if result is None:
+        why = (
+            f"timed out after {spec.time_limit:g} s"
+            if timed_out
+            else f"worker died (exit code {process.exitcode})"
+        )
+        result = ("error", float("nan"), float("nan"), 0, why)
+    status, seconds, peak, produced, error = result
+    return Measurement(
+        spec.kind, spec.rows, spec.features, status == "ok", seconds, peak, produced, error,
+        dict(spec.params),
+    )  # fmt: skip
+
+
+def _dataset(spec: JobSpec) -> tuple[np.ndarray, np.ndarray]:
+    from crypto.data import IndustryData
+
+    rng = np.random.default_rng(spec.seed)
+    data = IndustryData(n_features=spec.features, n_industries=1, seed=spec.seed)
+    sample = data.sample(0, spec.rows, quality=float(spec.params.get("quality", 1.0)), rng=rng)
+    return sample.x, sample.y
+
+
+@job("commit")
+def _commit(spec: JobSpec) -> Work:
+    """Merkle root over row chunks of the dataset and an Ed25519 signature of it."""
+    from crypto import commit
+
+    x, _ = _dataset(spec)
+    signer = commit.Signer.from_seed(bytes(32))
+    rows_per_chunk = int(spec.params.get("rows_per_chunk", 64))
+
+    def work() -> int:
+        root = commit.merkle_root(commit.chunk_array(x, rows_per_chunk))
+        return len(root) + len(commit.sign_commitment(signer.private_key, root, b"ground-truth"))
+
+    return work
+
+
+@job("train_plain")
+def _train_plain(spec: JobSpec) -> Work:
+    """Plaintext logistic regression (or an MLP with ``hidden`` units) with JAX.
+
+    The program is compiled on the job's shapes before the timed work starts.
+    """
+    import jax
+
+    from crypto.train import TrainConfig, train
+
+    x, y = _dataset(spec)
+    hidden = int(spec.params.get("hidden", 0))
+    config = TrainConfig(epochs=int(spec.params.get("epochs", 100)), hidden=hidden)
+    jax.block_until_ready(train(x, y, TrainConfig(epochs=1, hidden=hidden), seed=spec.seed))
+
+    def work() -> int:
+        params = jax.block_until_ready(train(x, y, config, seed=spec.seed))
+        return int(sum(np.asarray(v).nbytes for v in params.values()))
+
+    return work

@@ -1,0 +1,76 @@
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from crypto.ground_truth import JOBS, JobSpec, run_job
+from tests.conftest import tiny_config
+
+
+@pytest.mark.parametrize("kind", ["commit", "train_plain"])
+def test_real_jobs_are_measured(kind):
+    m = run_job(JobSpec(kind, rows=300, features=6, params={"epochs": 20}, time_limit=120))
+    assert m.ok, m.error
+    assert m.seconds > 0 and np.isfinite(m.seconds)
+    assert m.peak_rss_mb > 10
+    assert m.bytes_produced > 0
+    assert m.error == ""
+    assert m.as_row()["kind"] == kind
+
+
+def test_a_job_past_its_time_limit_is_recorded_as_failed():
+    m = run_job(
+        JobSpec("train_plain", rows=200, features=4, params={"epochs": 10**9}, time_limit=3)
+    )
+    assert not m.ok
+    assert m.error == "timed out after 3 s"
+    assert np.isnan(m.seconds) and m.bytes_produced == 0
+    # the caller goes on: the next job runs normally
+    assert run_job(JobSpec("commit", rows=10, features=2)).ok
+
+
+def test_a_job_past_its_memory_limit_is_recorded_as_failed():
+    m = run_job(JobSpec("train_plain", rows=100, features=4, memory_limit_mb=200))
+    assert not m.ok
+    assert m.error
+
+
+def test_job_specs_are_validated():
+    with pytest.raises(ValueError, match="unknown job kind 'nope'; allowed: "):
+        JobSpec("nope", rows=1, features=1)
+    with pytest.raises(ValueError, match="rows >= 1"):
+        JobSpec("commit", rows=0, features=1)
+    assert {"commit", "train_plain"} <= set(JOBS)
+
+
+def test_simulation_with_ground_truth_writes_real_measurements(tmp_path):
+    base = {"rounds": 3, "market": {"n_corporations": 10, "n_solvers": 4}}
+    gt = {"crypto": {"ground_truth": {"rate": 0.3, "max_jobs_per_round": 2}}}
+    with_gt = sim.run(tiny_config(**base, **gt))
+    without = sim.run(tiny_config(**base))
+    table = with_gt.ground_truth
+    assert len(table) > 0 and table["ok"].all()
+    assert (table["seconds"] > 0).all() and (table["peak_rss_mb"] > 0).all()
+    counts = table.groupby("round").size().reindex(range(3), fill_value=0)
+    assert with_gt.rounds["gt_jobs"].tolist() == counts.tolist()
+    # sampling has its own random stream: the simulated market is unchanged
+    pd.testing.assert_frame_equal(with_gt.trades, without.trades)
+    assert without.ground_truth.empty and (without.rounds["gt_jobs"] == 0).all()
+    out = with_gt.save(tmp_path / "run")
+    assert len(pd.read_parquet(out / "ground_truth.parquet")) == len(table)
+
+
+def test_rate_zero_imports_no_crypto_library():
+    # (JAX is not checked: cvxpy imports it on its own when it is installed.)
+    code = (
+        "import sys, sim\n"
+        "sim.run({'rounds': 2, 'market': {'n_corporations': 5, 'n_solvers': 2}})\n"
+        "heavy = {'tenseal', 'ezkl', 'cryptography', 'onnx', 'crypto.fhe', 'crypto.commit'}\n"
+        "heavy &= set(sys.modules)\n"
+        "print(sorted(heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
