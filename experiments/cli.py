@@ -20,6 +20,8 @@ commands:
   figures RUN_DIR        redraw the figures of a complete run directory
   bench [--out FILE] [--quick]
                          speed benchmarks, written as a JSON report
+  calibrate [--out DIR] [--quick] [--repeats N]
+                         run real jobs, fit cost models, write calibration.json and plots
 
 examples:
   intentlab run
@@ -218,7 +220,61 @@ def bench_command(args: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"run": run_command, "figures": figures_command, "bench": bench_command}
+def calibrate_command(args: Sequence[str]) -> int:
+    """``intentlab calibrate``: measure a grid of real jobs and fit cost models."""
+    import argparse
+    import datetime as dt
+
+    parser = argparse.ArgumentParser(prog="intentlab calibrate")
+    stamp = dt.datetime.now().strftime("%Y-%m-%d_%H-%M-%S")
+    parser.add_argument("--out", type=Path, default=Path("results/calibration") / stamp)
+    parser.add_argument("--quick", action="store_true", help="a small grid, a smoke run")
+    parser.add_argument("--repeats", type=int, default=1, help="measurements per grid point")
+    options = parser.parse_args(list(args))
+    if options.repeats < 1:
+        print("intentlab calibrate: error: --repeats must be >= 1", file=sys.stderr)
+        return 2
+    from crypto import calibration
+    from experiments.figures import plot_calibration
+    from sim.results import write_atomic, write_done
+
+    sizes = calibration.QUICK_GRID if options.quick else calibration.DEFAULT_GRID
+    table = calibration.measure(calibration.grid(sizes, options.repeats), progress=True)
+    failed = table[~table["ok"].astype(bool)]
+    for row in failed.itertuples():
+        print(f"failed: {row.kind} rows={row.rows} features={row.features}: {row.error}")
+    try:
+        fitted = calibration.fit(table)
+    except ValueError as exc:
+        print(f"intentlab calibrate: error: {exc}", file=sys.stderr)
+        return 1
+    out = options.out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "DONE").unlink(missing_ok=True)
+    for suffix in ("png", "pdf"):
+        plot_calibration(table, fitted, out / f"calibration.{suffix}")
+    digests = {
+        "measurements.parquet": write_atomic(
+            out / "measurements.parquet", lambda p: table.to_parquet(p, index=False)
+        ),
+        "calibration.json": write_atomic(
+            out / "calibration.json", lambda p: Path(p).write_text(fitted.to_json())
+        ),
+    }
+    write_done(out, digests)
+    for kind, targets in fitted.fits.items():
+        for target, f in targets.items():
+            print(f"{kind:12s} {target:12s} R² {f.r2:.3f}  n={f.n}  terms: {', '.join(f.terms)}")
+    print(f"calibration: {out}")
+    return 0
+
+
+COMMANDS = {
+    "run": run_command,
+    "figures": figures_command,
+    "bench": bench_command,
+    "calibrate": calibrate_command,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 # Okabe-Ito, colour-blind safe.
@@ -109,6 +110,45 @@ def plot_comparison(table: pd.DataFrame, path: str | Path) -> Path:
         plt.Line2D([], [], color="0.3", ls=s, label=f"{f} markets") for f, s in styles.items()
     ]
     fig.legend(handles=handles, loc="outside right upper", frameon=False)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path
+
+
+def plot_calibration(measurements: pd.DataFrame, calibration, path: str | Path) -> Path:
+    """Measured against fitted time and memory, one marker colour per job kind (log-log).
+
+    Args:
+        measurements: the measurement table (one row per job).
+        calibration: a :class:`crypto.calibration.Calibration` fitted to it.
+        path: output file (``.png`` or ``.pdf``).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    ok = measurements[measurements["ok"].astype(bool)]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
+    labels = {"seconds": "wall time (s)", "peak_rss_mb": "peak memory (MiB)"}
+    for ax, target in zip(axes, ("seconds", "peak_rss_mb"), strict=True):
+        lo, hi = np.inf, 0.0
+        for i, (kind, rows) in enumerate(ok.groupby("kind")):
+            fit = calibration.fits[kind][target]
+            fitted = [
+                fit.predict(
+                    **{t: row[t if t in ("rows", "features") else f"param_{t}"] for t in fit.terms}
+                )
+                for _, row in rows.iterrows()
+            ]
+            ax.scatter(fitted, rows[target], s=18, color=PALETTE[i % len(PALETTE)],
+                       label=f"{kind} (R² {fit.r2:.3f}, n={fit.n})")  # fmt: skip
+            lo = min(lo, min(fitted), rows[target].min())
+            hi = max(hi, max(fitted), rows[target].max())
+        ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", label="measured = fitted")
+        ax.set(xscale="log", yscale="log", xlabel=f"fitted {labels[target]}",
+               ylabel=f"measured {labels[target]}")  # fmt: skip
+        ax.grid(alpha=0.3)
+        ax.legend(frameon=False, fontsize="small")
     fig.savefig(path, dpi=150)
     plt.close(fig)
     return path
