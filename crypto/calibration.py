@@ -37,7 +37,7 @@ class Fit:
         terms: regressors after the intercept, e.g. ``("rows", "features")``; each enters
             as its logarithm.
         coef: intercept, then one coefficient per term.
-        r2: coefficient of determination in log space.
+        r2: coefficient of determination in log space (NaN if the target never varies).
         residual_std: standard deviation of the log residuals.
         n: measurements fitted.
     """
@@ -94,7 +94,7 @@ def fit_kind(frame: pd.DataFrame, kind: str, target: str) -> Fit:
     coef, *_ = np.linalg.lstsq(design, y, rcond=None)
     residual = y - design @ coef
     total = np.sum((y - y.mean()) ** 2)
-    r2 = 1.0 - float(np.sum(residual**2) / total) if total > 0 else 1.0
+    r2 = 1.0 - float(np.sum(residual**2) / total) if total > 0 else float("nan")
     names = tuple(t.removeprefix("param_") for t in terms)
     return Fit(kind, target, names, tuple(map(float, coef)), r2, float(residual.std()), len(rows))
 

@@ -107,6 +107,22 @@ class Measurement:
         return row
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory in MiB.
+
+    Read from ``VmHWM`` in ``/proc/self/status``, which starts afresh with the worker's own
+    address space; ``ru_maxrss`` would carry over the forked parent's size across ``exec``.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _worker(spec: JobSpec, conn) -> None:  # runs in the child process
     try:
         if spec.memory_limit_mb is not None:
@@ -116,8 +132,7 @@ def _worker(spec: JobSpec, conn) -> None:  # runs in the child process
         started = time.perf_counter()
         produced = work()
         seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        conn.send(("ok", seconds, peak, int(produced), ""))
+        conn.send(("ok", seconds, _peak_rss_mb(), int(produced), ""))
     except MemoryError:
         conn.send(("error", float("nan"), float("nan"), 0, "out of memory (MemoryError)"))
     except BaseException as exc:  # a failing job is data, not a crash

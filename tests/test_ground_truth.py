@@ -74,3 +74,12 @@ def test_rate_zero_imports_no_crypto_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_peak_memory_is_the_workers_own():
+    """A large parent must not inflate the worker's peak (ru_maxrss survives exec)."""
+    ballast = np.ones(400 * 2**20 // 8)  # 400 MiB in this process
+    m = run_job(JobSpec("commit", rows=100, features=2))
+    assert m.ok
+    assert m.peak_rss_mb < 300
+    del ballast
