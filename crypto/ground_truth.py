@@ -219,3 +219,49 @@ def _train_plain(spec: JobSpec) -> Work:
         return int(sum(np.asarray(v).nbytes for v in params.values()))
 
     return work
+
+
+def _fhe_context(spec: JobSpec, default: str):
+    from crypto import fhe
+
+    return fhe, fhe.make_context(str(spec.params.get("params", default)), n_threads=1)
+
+
+@job("fhe_encrypt")
+def _fhe_encrypt(spec: JobSpec) -> Work:
+    """Encrypt and serialize the dataset's rows and labels (CKKS, ``params`` set)."""
+    fhe, ctx = _fhe_context(spec, "standard")
+    x, y = _dataset(spec)
+    return lambda: fhe.encrypt_dataset(ctx, x, y).nbytes
+
+
+@job("fhe_infer")
+def _fhe_infer(spec: JobSpec) -> Work:
+    """Encrypted logistic-regression logits of encrypted rows, decrypted by the owner."""
+    fhe, ctx = _fhe_context(spec, "infer_precise")
+    x, _ = _dataset(spec)
+    rows = fhe.encrypt_rows(ctx, x)
+    weights = np.linspace(-1, 1, spec.features)
+
+    def work() -> int:
+        logits = fhe.encrypted_logits(rows, weights, 0.1)
+        fhe.decrypt_probabilities(logits)
+        return sum(fhe.ciphertext_nbytes(v) for v in logits)
+
+    return work
+
+
+@job("fhe_train")
+def _fhe_train(spec: JobSpec) -> Work:
+    """Encrypted logistic-regression training (``epochs``, ``params`` set, full batch)."""
+    fhe, ctx = _fhe_context(spec, "train")
+    x, y = _dataset(spec)
+    x = fhe.standardize(x)[0]
+    rows, labels = fhe.encrypt_rows(ctx, x), fhe.encrypt_rows(ctx, y[:, None])
+    epochs = int(spec.params.get("epochs", 1))
+
+    def work() -> int:
+        result = fhe.train_encrypted(ctx, rows, labels, epochs)
+        return int(np.asarray(result.weights).nbytes)
+
+    return work

@@ -10,9 +10,18 @@ from crypto.ground_truth import JOBS, JobSpec, run_job
 from tests.conftest import tiny_config
 
 
-@pytest.mark.parametrize("kind", ["commit", "train_plain"])
-def test_real_jobs_are_measured(kind):
-    m = run_job(JobSpec(kind, rows=300, features=6, params={"epochs": 20}, time_limit=120))
+@pytest.mark.parametrize(
+    ("kind", "rows"),
+    [
+        ("commit", 300),
+        ("train_plain", 300),
+        ("fhe_encrypt", 20),
+        ("fhe_infer", 20),
+        ("fhe_train", 8),
+    ],
+)
+def test_real_jobs_are_measured(kind, rows):
+    m = run_job(JobSpec(kind, rows=rows, features=4, params={"epochs": 1}, time_limit=120))
     assert m.ok, m.error
     assert m.seconds > 0 and np.isfinite(m.seconds)
     assert m.peak_rss_mb > 10
