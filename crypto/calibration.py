@@ -201,6 +201,7 @@ DEFAULT_GRID: dict[str, list[tuple[int, int, dict[str, Any]]]] = {
     "fhe_encrypt": [(r, f, {}) for r in (50, 200) for f in (8, 32)],
     "fhe_infer": [(r, f, {}) for r in (50, 200) for f in (8, 32)],
     "fhe_train": [(r, f, {"epochs": e}) for r in (10, 30) for f in (4, 9) for e in (1, 2)],
+    "zk_prove": [(r, f, {}) for r in (12, 48) for f in (3, 8)],
 }
 QUICK_GRID: dict[str, list[tuple[int, int, dict[str, Any]]]] = {
     "commit": [(r, f, {}) for r in (500, 5_000) for f in (4, 16)],

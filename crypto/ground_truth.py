@@ -265,3 +265,41 @@ def _fhe_train(spec: JobSpec) -> Work:
         return int(np.asarray(result.weights).nbytes)
 
     return work
+
+
+@job("zk_prove")
+def _zk_prove(spec: JobSpec) -> Work:
+    """An ezkl proof that the committed dataset satisfies the quality predicate.
+
+    Without ``params["srs"]`` (a user-supplied SRS file) the job generates test-only SRS
+    parameters with ``ezkl.gen_srs`` (and warns that they are for testing only). Setup is
+    preparation; proving is the timed work. Keys and files live in a temporary directory that
+    the job removes.
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from crypto import zk
+
+    x, y = _dataset(spec)
+    bound = 4.0
+    data = np.column_stack([np.clip(x, -bound, bound), y])
+    directory = Path(tempfile.mkdtemp(prefix="intentlab-zk-"))
+    try:
+        circuit = zk.quality_circuit(
+            directory, spec.rows, spec.features, bound,
+            max_logrows=int(spec.params.get("max_logrows", zk.DEFAULT_MAX_LOGROWS)),
+        )  # fmt: skip
+        zk.setup(circuit, srs=spec.params.get("srs"), srs_dir=directory)
+    except BaseException:
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
+
+    def work() -> int:
+        try:
+            return zk.prove(circuit, data).nbytes
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    return work
