@@ -1,7 +1,9 @@
-"""The processing-cost model solvers price their work with.
+"""The processing-cost models solvers price their work with.
 
-Until a fitted calibration is loaded, the model's parameters are single measurements
-taken on the reference machine (2 cores, TenSEAL 0.3.18, ezkl 23.0.5):
+:class:`CalibratedCostModel` predicts the cost of a data unit from a fitted calibration (the
+default in simulations: ``configs/calibration/default.json``). :class:`CostModel` is the
+reference alternative, whose parameters are single measurements taken on the reference
+machine (2 cores, TenSEAL 0.3.18, ezkl 23.0.5):
 
 * encrypted logistic-regression training (CKKS, N=8192, depth 6, 9 features): 0.074 s per
   row per epoch;
@@ -14,6 +16,10 @@ Every parameter is a config value (``crypto.*``), so a user can replace them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from crypto.calibration import Calibration
 
 
 @dataclass(frozen=True)
@@ -44,3 +50,39 @@ class CostModel:
         """Reference compute-seconds to train on and prove one data unit."""
         fhe = self.fhe_seconds_per_row_epoch * self.rows_per_unit * self.epochs
         return fhe + self.proof_seconds_per_unit
+
+
+@dataclass(frozen=True)
+class CalibratedCostModel:
+    """Processing cost per data unit from a fitted calibration.
+
+    One unit of ``rows_per_unit`` rows and ``features`` features costs an encrypted training
+    job (``fhe_train`` fit, ``epochs`` epochs) plus a ZK proof over the unit (``zk_prove``
+    fit), as predicted by the calibration's time fits.
+
+    Attributes:
+        calibration: the fitted calibration (see :mod:`crypto.calibration`).
+        rows_per_unit: rows in one data unit.
+        features: features per row.
+        epochs: training epochs per job.
+    """
+
+    calibration: Calibration
+    rows_per_unit: int = 100
+    features: int = 9
+    epochs: int = 5
+
+    def __post_init__(self) -> None:
+        missing = {"fhe_train", "zk_prove"} - set(self.calibration.fits)
+        if missing:
+            raise ValueError(
+                f"the calibration has no fit for {', '.join(sorted(missing))}; "
+                f"calibrated: {', '.join(self.calibration.fits)}"
+            )
+
+    def seconds_per_unit(self) -> float:
+        """Predicted reference compute-seconds to train on and prove one data unit."""
+        size = {"rows": self.rows_per_unit, "features": self.features}
+        train = self.calibration.predict("fhe_train", "seconds", **size, epochs=self.epochs)
+        prove = self.calibration.predict("zk_prove", "seconds", **size)
+        return train + prove

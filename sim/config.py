@@ -13,13 +13,16 @@ import math
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import cvxpy as cp
 
 import mechanisms
 from agents.strategies import strategy_names
-from crypto.costs import CostModel
+from crypto.costs import CalibratedCostModel, CostModel
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 INCENTIVE_REGIMES = ("intent_market",)
 
@@ -223,14 +226,38 @@ class GroundTruthConfig:
 class CryptoConfig:
     """The processing-cost model (see :class:`crypto.CostModel`) and ground-truth sampling."""
 
+    cost_source: str = param("calibration", one_of("calibration", "reference"))
+    calibration: str = param("configs/calibration/default.json")
+    features: int = param(9, between(1))
     fhe_seconds_per_row_epoch: float = param(0.074, between(0))
     rows_per_unit: int = param(100, between(1))
     epochs: int = param(5, between(1))
     proof_seconds_per_unit: float = param(5.2, between(0))
     ground_truth: GroundTruthConfig = field(default_factory=GroundTruthConfig)
 
-    def cost_model(self) -> CostModel:
+    def __post_init__(self) -> None:
+        if self.cost_source == "calibration":
+            try:
+                self.cost_model()
+            except (OSError, ValueError, KeyError) as exc:
+                raise ConfigError("crypto.calibration", f"{self.calibration}: {exc}") from None
+
+    def calibration_path(self) -> Path:
+        """The calibration file (a relative path is taken from the project directory)."""
+        path = Path(self.calibration)
+        return path if path.is_absolute() else PROJECT_DIR / path
+
+    def cost_model(self) -> CostModel | CalibratedCostModel:
         """The cost model these parameters define."""
+        if self.cost_source == "calibration":
+            from crypto.calibration import Calibration
+
+            return CalibratedCostModel(
+                Calibration.load(self.calibration_path()),
+                self.rows_per_unit,
+                self.features,
+                self.epochs,
+            )
         names = [f.name for f in dataclasses.fields(CostModel)]
         return CostModel(**{name: getattr(self, name) for name in names})
 

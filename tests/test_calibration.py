@@ -78,3 +78,38 @@ def test_calibrate_command_measures_real_jobs(tmp_path):
     saved = json.loads((out / "calibration.json").read_text())
     assert set(saved["fits"]) == set(measured["kind"])
     assert saved["machine"]["cpus"] >= 1
+
+
+def test_calibrated_cost_model_prices_a_unit(tmp_path):
+    from crypto.costs import CalibratedCostModel
+    from sim import ConfigError, SimConfig
+
+    proofs = synthetic(kind="zk_prove", seed=2).drop(columns="param_epochs")
+    cal = fit(pd.concat([synthetic(kind="fhe_train"), proofs]))
+    path = tmp_path / "cal.json"
+    path.write_text(cal.to_json())
+    model = CalibratedCostModel(cal, rows_per_unit=100, features=9, epochs=5)
+    expected = cal.predict("fhe_train", rows=100, features=9, epochs=5) + cal.predict(
+        "zk_prove", rows=100, features=9
+    )
+    assert model.seconds_per_unit() == pytest.approx(expected)
+    config = SimConfig.from_dict({"crypto": {"calibration": str(path)}})
+    assert config.crypto.cost_model().seconds_per_unit() == pytest.approx(expected)
+    reference = SimConfig.from_dict({"crypto": {"cost_source": "reference"}})
+    assert reference.crypto.cost_model().seconds_per_unit() == pytest.approx(0.074 * 100 * 5 + 5.2)
+    only_train = tmp_path / "train.json"
+    only_train.write_text(fit(synthetic(kind="fhe_train")).to_json())
+    with pytest.raises(ConfigError, match="no fit for zk_prove"):
+        SimConfig.from_dict({"crypto": {"calibration": str(only_train)}})
+    with pytest.raises(ConfigError, match=r"crypto\.calibration"):
+        SimConfig.from_dict({"crypto": {"calibration": str(tmp_path / "missing.json")}})
+
+
+def test_shipped_default_calibration_is_complete():
+    from sim import SimConfig
+
+    config = SimConfig()
+    cal = Calibration.load(config.crypto.calibration_path())
+    assert {"fhe_train", "zk_prove", "fhe_encrypt", "commit"} <= set(cal.fits)
+    assert all(f.n >= 4 for targets in cal.fits.values() for f in targets.values())
+    assert config.crypto.cost_model().seconds_per_unit() > 0
