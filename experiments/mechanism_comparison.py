@@ -21,7 +21,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import mechanisms
-from sim.config import ConfigError, SimConfig, between, build_config, param
+from sim.config import ConfigError, SimConfig, between, build_config, param, plain
 from sim.model import MarketModel
 from sim.results import write_atomic, write_done
 
@@ -165,7 +165,7 @@ def save(table: pd.DataFrame, base: SimConfig, study: ComparisonConfig, director
     (directory / "DONE").unlink(missing_ok=True)
     for suffix in ("png", "pdf"):
         plot_comparison(table, directory / f"comparison.{suffix}")
-    config = {**base.to_dict(), "study": _plain(dataclasses.asdict(study))}
+    config = {**base.to_dict(), "study": plain(dataclasses.asdict(study))}
     digests = {
         "comparison.parquet": write_atomic(
             directory / "comparison.parquet", lambda p: table.to_parquet(p, index=False)
@@ -183,11 +183,3 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     ok = table[table["supported"]]
     cols = ["efficiency", "volume", "seller_revenue", "protocol_surplus"]
     return ok.groupby(["family", "corporations", "solvers", "mechanism"])[cols].mean().round(3)
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value

@@ -7,6 +7,22 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 
+def incidence(rows: np.ndarray, cols: np.ndarray, n: int, m: int) -> sp.csr_matrix:
+    """Capacity rows of a transportation LP over pairs ``(rows[k], cols[k])``.
+
+    Returns the ``(n + m, k)`` 0/1 matrix whose first ``n`` rows sum each seller's units and
+    last ``m`` rows each buyer's, so ``A @ x <= concat(supply, demand)``.
+    """
+    k = rows.size
+    ones = np.ones(k)
+    return sp.vstack(
+        [
+            sp.csr_matrix((ones, (rows, np.arange(k))), shape=(n, k)),
+            sp.csr_matrix((ones, (cols, np.arange(k))), shape=(m, k)),
+        ]
+    ).tocsr()
+
+
 def max_volume(
     edges: np.ndarray,
     supply: np.ndarray,
@@ -39,13 +55,7 @@ def max_volume(
     k = rows.size
     if k == 0:
         return allocation
-    ones = np.ones(k)
-    a_ub = sp.vstack(
-        [
-            sp.csr_matrix((ones, (rows, np.arange(k))), shape=(n, k)),
-            sp.csr_matrix((ones, (cols, np.arange(k))), shape=(m, k)),
-        ]
-    ).tocsr()
+    a_ub = incidence(rows, cols, n, m)
     scale = float(max(supply.max(), demand.max()))  # solve with quantities of order 1
     gain = surplus[rows, cols]
     gain = gain / max(float(np.abs(gain).max()), np.finfo(float).tiny)  # in [-1, 1]

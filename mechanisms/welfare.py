@@ -20,9 +20,9 @@ from typing import NamedTuple
 
 import cvxpy as cp
 import numpy as np
-import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from mechanisms.allocation import incidence
 from mechanisms.market import Market, Outcome
 
 DEFAULT_SOLVER = "HIGHS"
@@ -144,13 +144,7 @@ def linear_optimum(market: Market) -> tuple[float, np.ndarray]:
     k = rows.size
     if k == 0:
         return 0.0, allocation
-    ones = np.ones(k)
-    a_ub = sp.vstack(
-        [
-            sp.csr_matrix((ones, (rows, np.arange(k))), shape=(n, k)),
-            sp.csr_matrix((ones, (cols, np.arange(k))), shape=(m, k)),
-        ]
-    ).tocsr()
+    a_ub = incidence(rows, cols, n, m)
     b_ub = np.concatenate([market.supply, market.demand])
     result = linprog(-gain[rows, cols], A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
     if result.status != 0:

@@ -307,17 +307,18 @@ class SimConfig:
 
     def to_dict(self) -> dict[str, Any]:
         """The config as plain nested dicts and lists (mechanism params flattened)."""
-        out = _plain(dataclasses.asdict(self))
+        out = plain(dataclasses.asdict(self))
         mech = out.pop("mechanism")
         out["mechanism"] = {"name": mech["name"], **mech["params"]}
         return out
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """Nested dicts, lists and tuples as plain dicts and lists (for YAML)."""
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 

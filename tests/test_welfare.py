@@ -126,11 +126,12 @@ def test_concave_single_pair_by_hand():
     assert welfare.program(1, 1, concave=True).is_dpp()
 
 
-def test_concave_buyer_spreads_over_sellers_by_hand():
-    # One buyer, two sellers of quality weight 1 with gains 3 and 2; rate 1: the buyer's
-    # marginal value 3 - u (resp. 2 - u) -> buy from seller 0 only while u <= 1, then from
-    # both: optimum u = 3 (x0 = 2 capped? supply 2 each) -> x0 = 2, then 2 - u >= 0 -> u = 2,
-    # so x = (2, 0), welfare 3*2 - 0.5*4 = 4.
+def test_concave_buyer_stops_where_marginal_value_runs_out():
+    # One buyer, two sellers (2 units each, quality weight 1) with gains 3 and 2, rate 1.
+    # With u units bought the marginal welfare of seller 0's data is 3 - u and of seller 1's
+    # 2 - u. Seller 0's 2 units are worth buying (3 - u >= 1 > 0 for u <= 2); after them
+    # seller 1's marginal welfare is 2 - 2 = 0, so the optimum is x = (2, 0) with welfare
+    # 3 * 2 - 0.5 * 2**2 = 4. Linear values would buy everything: 3 * 2 + 2 * 2 = 10.
     market = Market([2.0, 2.0], [10.0], [0.0, 1.0], [[3.0], [3.0]])
     returns = Diminishing(weight=np.ones(2), rate=np.ones(1))
     out = welfare.optimum(market, returns=returns)

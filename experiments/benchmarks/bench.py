@@ -24,12 +24,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.optimize import linprog
 from tqdm.auto import tqdm
 
 import mechanisms
 from mechanisms import Market, welfare
+from mechanisms.allocation import incidence
 
 
 def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
@@ -56,13 +56,7 @@ def _direct_lp(market: Market) -> float:
     n, m = market.shape
     rows, cols = np.indices((n, m)).reshape(2, -1)
     k = rows.size
-    ones = np.ones(k)
-    a_ub = sp.vstack(
-        [
-            sp.csr_matrix((ones, (rows, np.arange(k))), shape=(n, k)),
-            sp.csr_matrix((ones, (cols, np.arange(k))), shape=(m, k)),
-        ]
-    ).tocsr()
+    a_ub = incidence(rows, cols, n, m)
     cap = np.where(
         market.compatible_matrix(), np.minimum(market.supply[:, None], market.demand[None, :]), 0
     )
