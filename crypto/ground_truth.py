@@ -175,11 +175,22 @@ def run_job(spec: JobSpec) -> Measurement:
 
 
 def _dataset(spec: JobSpec) -> tuple[np.ndarray, np.ndarray]:
+    """The job's rows, from :class:`crypto.data.IndustryData`.
+
+    ``params`` may name the corporation's ``industry`` and label ``quality`` and the
+    generator (``n_industries``, ``data_seed``: a simulation passes its own, so every job of a
+    run draws from the same industries); the rows themselves are drawn with ``spec.seed``.
+    """
     from crypto.data import IndustryData
 
+    p = spec.params
+    data = IndustryData(
+        n_features=spec.features,
+        n_industries=int(p.get("n_industries", 1)),
+        seed=int(p.get("data_seed", spec.seed)),
+    )
     rng = np.random.default_rng(spec.seed)
-    data = IndustryData(n_features=spec.features, n_industries=1, seed=spec.seed)
-    sample = data.sample(0, spec.rows, quality=float(spec.params.get("quality", 1.0)), rng=rng)
+    sample = data.sample(int(p.get("industry", 0)), spec.rows, float(p.get("quality", 1.0)), rng)
     return sample.x, sample.y
 
 

@@ -92,3 +92,19 @@ def test_peak_memory_is_the_workers_own():
     assert m.ok
     assert m.peak_rss_mb < 300
     del ballast
+
+
+def test_jobs_that_time_out_are_recorded_and_the_run_completes():
+    cfg = tiny_config(
+        rounds=2,
+        market={"n_corporations": 8, "n_solvers": 3},
+        crypto={"ground_truth": {"rate": 1.0, "kinds": ["fhe_train"], "time_limit": 0.5}},
+    )
+    result = sim.run(cfg)
+    table = result.ground_truth
+    assert len(result.rounds) == 2 and len(table) > 0
+    assert not table["ok"].any()
+    assert table["error"].str.startswith("timed out after 0.5 s").all()
+    sellers = result.agents.set_index("agent")
+    np.testing.assert_allclose(table["param_quality"], sellers.loc[table["seller"], "quality"])
+    assert (table["param_industry"] == sellers.loc[table["seller"], "industry"].to_numpy()).all()
