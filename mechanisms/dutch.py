@@ -101,8 +101,8 @@ class DutchAuction(Mechanism):
         def excess(k: int) -> tuple[float, float]:
             price = start - k * self.tick
             return (
-                float(market.demand[best_bid >= price].sum()),
-                float(market.supply[best_ask <= price].sum()),
+                float(market.demand @ (best_bid >= price)),
+                float(market.supply @ (best_ask <= price)),
             )
 
         if self.clock == "ticks":
