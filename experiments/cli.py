@@ -236,7 +236,7 @@ def calibrate_command(args: Sequence[str]) -> int:
         return 2
     from crypto import calibration
     from experiments.figures import plot_calibration
-    from sim.results import write_atomic, write_done
+    from sim.results import write_complete
 
     sizes = calibration.QUICK_GRID if options.quick else calibration.DEFAULT_GRID
     table = calibration.measure(calibration.grid(sizes, options.repeats), progress=True)
@@ -248,20 +248,16 @@ def calibrate_command(args: Sequence[str]) -> int:
     except ValueError as exc:
         print(f"intentlab calibrate: error: {exc}", file=sys.stderr)
         return 1
-    out = options.out
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "DONE").unlink(missing_ok=True)
-    for suffix in ("png", "pdf"):
-        plot_calibration(table, fitted, out / f"calibration.{suffix}")
-    digests = {
-        "measurements.parquet": write_atomic(
-            out / "measurements.parquet", lambda p: table.to_parquet(p, index=False)
-        ),
-        "calibration.json": write_atomic(
-            out / "calibration.json", lambda p: Path(p).write_text(fitted.to_json())
-        ),
-    }
-    write_done(out, digests)
+    out = write_complete(
+        options.out,
+        {
+            "measurements.parquet": lambda p: table.to_parquet(p, index=False),
+            "calibration.json": lambda p: Path(p).write_text(fitted.to_json()),
+        },
+        figures=lambda d: [
+            plot_calibration(table, fitted, d / f"calibration.{x}") for x in ("png", "pdf")
+        ],
+    )
     for kind, targets in fitted.fits.items():
         for target, f in targets.items():
             print(f"{kind:12s} {target:12s} R² {f.r2:.3f}  n={f.n}  terms: {', '.join(f.terms)}")

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 import mechanisms
 from sim.config import ConfigError, SimConfig, between, build_config, param, plain
 from sim.model import MarketModel
-from sim.results import write_atomic, write_done
+from sim.results import write_complete
 
 FAMILIES = ("intent", "homogeneous")
 
@@ -161,21 +161,15 @@ def save(table: pd.DataFrame, base: SimConfig, study: ComparisonConfig, director
 
     from experiments.figures import plot_comparison
 
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "DONE").unlink(missing_ok=True)
-    for suffix in ("png", "pdf"):
-        plot_comparison(table, directory / f"comparison.{suffix}")
     config = {**base.to_dict(), "study": plain(dataclasses.asdict(study))}
-    digests = {
-        "comparison.parquet": write_atomic(
-            directory / "comparison.parquet", lambda p: table.to_parquet(p, index=False)
-        ),
-        "config.yaml": write_atomic(
-            directory / "config.yaml",
-            lambda p: Path(p).write_text(yaml.safe_dump(config, sort_keys=False)),
-        ),
-    }
-    return write_done(directory, digests)
+    return write_complete(
+        directory,
+        {
+            "comparison.parquet": lambda p: table.to_parquet(p, index=False),
+            "config.yaml": lambda p: Path(p).write_text(yaml.safe_dump(config, sort_keys=False)),
+        },
+        figures=lambda d: [plot_comparison(table, d / f"comparison.{x}") for x in ("png", "pdf")],
+    )
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:

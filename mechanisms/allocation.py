@@ -6,6 +6,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
+from mechanisms.market import Market
+
 
 def incidence(rows: np.ndarray, cols: np.ndarray, n: int, m: int) -> sp.csr_matrix:
     """Capacity rows of a transportation LP over pairs ``(rows[k], cols[k])``.
@@ -74,3 +76,52 @@ def max_volume(
         raise RuntimeError(f"max-volume LP failed: {result.message}")
     allocation[rows, cols] = np.clip(result.x, 0.0, None) * scale
     return allocation
+
+
+def at_price(market: Market, price: float) -> np.ndarray:
+    """Trades at ``price`` on the willing pairs: maximum volume, then maximum surplus.
+
+    The willing pairs are compatible with ``ask_ij <= price <= bid_ij``. Homogeneous markets
+    take the greedy path (:func:`greedy_allocation`), all others the LP of
+    :func:`max_volume`; both follow the same rule.
+    """
+    if market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1:
+        return greedy_allocation(market, price)
+    ask, bid = market.ask_matrix(), market.bid_matrix()
+    edges = market.compatible_matrix() & (ask <= price) & (bid >= price)
+    return max_volume(edges, market.supply, market.demand, bid - ask)
+
+
+def greedy_allocation(market: Market, price: float) -> np.ndarray:
+    """The max-volume, max-surplus allocation at ``price`` for a homogeneous market.
+
+    With one ask per seller, one bid per buyer and no restrictions, any willing seller can
+    serve any willing buyer, so the maximum volume is ``min(willing supply, willing
+    demand)``, and surplus ``sum(bid_j * bought_j) - sum(ask_i * sold_i)`` is largest when
+    the lowest asks sell and the highest bids buy first (ties by index). Units are paired by
+    the north-west corner rule. ``O((n + m) log(n + m))``.
+    """
+    n, m = market.shape
+    allocation = np.zeros((n, m))
+    sellers = np.flatnonzero((market.ask <= price) & (market.supply > 0))
+    buyers = np.flatnonzero((market.bid >= price) & (market.demand > 0))
+    sellers = sellers[np.argsort(market.ask[sellers], kind="stable")]
+    buyers = buyers[np.argsort(-market.bid[buyers], kind="stable")]
+    volume = min(market.supply[sellers].sum(), market.demand[buyers].sum())
+    sold_end = np.cumsum(_fill(market.supply[sellers], volume))
+    bought_end = np.cumsum(_fill(market.demand[buyers], volume))
+    points = np.unique(np.concatenate([[0.0], sold_end, bought_end]))
+    points = points[points <= volume]
+    lengths = np.diff(points)
+    middles = points[:-1] + lengths / 2
+    a = np.searchsorted(sold_end, middles, side="right")
+    b = np.searchsorted(bought_end, middles, side="right")
+    keep = (lengths > 0) & (a < sellers.size) & (b < buyers.size)
+    np.add.at(allocation, (sellers[a[keep]], buyers[b[keep]]), lengths[keep])
+    return allocation
+
+
+def _fill(capacity: np.ndarray, volume: float) -> np.ndarray:
+    """Fill ``capacity`` in order up to ``volume``."""
+    before = np.concatenate([[0.0], np.cumsum(capacity)[:-1]])
+    return np.clip(volume - before, 0.0, capacity)

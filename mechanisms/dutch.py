@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mechanisms.allocation import max_volume
+from mechanisms.allocation import at_price
 from mechanisms.base import Mechanism
 from mechanisms.market import Market, Outcome
 
@@ -28,9 +28,9 @@ class DutchAuction(Mechanism):
     first price where demand ``D(p)`` is at least supply ``S(p)``, or at the lowest clock
     price not below the lowest compatible ask, whichever comes first. Trade happens at that
     price on the pairs that are compatible and where ``ask_ij <= p <= bid_ij``, rationed by
-    :func:`mechanisms.allocation.max_volume` (maximum volume, then maximum reported
-    surplus). Every traded unit pays ``p``: the auction is budget balanced and individually
-    rational on reported values.
+    :func:`mechanisms.allocation.at_price` (maximum volume, then maximum reported surplus).
+    Every traded unit pays ``p``: the auction is budget balanced and individually rational on
+    reported values.
 
     ``D(p) - S(p)`` never decreases as the clock descends, so the stopping step is the first
     clock step of a monotone predicate. ``clock="exact"`` finds it by bisection over the
@@ -71,7 +71,7 @@ class DutchAuction(Mechanism):
         price, info = self.clearing_price(market)
         if price is None:
             return Outcome.empty(market, **info)
-        return Outcome.uniform_price(_allocate(market, price), price, **info)
+        return Outcome.uniform_price(at_price(market, price), price, **info)
 
     def clearing_price(self, market: Market) -> tuple[float | None, dict]:
         """Where the clock stops, without allocating.
@@ -148,47 +148,3 @@ def _best_quotes(market: Market) -> tuple[np.ndarray, np.ndarray]:
     best_bid = np.where(active, market.bid_matrix(), -np.inf).max(axis=0, initial=-np.inf)
     best_ask = np.where(active, market.ask_matrix(), np.inf).min(axis=1, initial=np.inf)
     return best_bid, best_ask
-
-
-def _allocate(market: Market, price: float) -> np.ndarray:
-    """Trades at ``price`` on the willing pairs: maximum volume, then maximum surplus."""
-    if market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1:
-        return greedy_allocation(market, price)
-    ask, bid = market.ask_matrix(), market.bid_matrix()
-    edges = market.compatible_matrix() & (ask <= price) & (bid >= price)
-    return max_volume(edges, market.supply, market.demand, bid - ask)
-
-
-def greedy_allocation(market: Market, price: float) -> np.ndarray:
-    """The max-volume, max-surplus allocation at ``price`` for a homogeneous market.
-
-    With one ask per seller, one bid per buyer and no restrictions, any willing seller can
-    serve any willing buyer, so the maximum volume is ``min(willing supply, willing
-    demand)``, and surplus ``sum(bid_j * bought_j) - sum(ask_i * sold_i)`` is largest when
-    the lowest asks sell and the highest bids buy first (ties by index). Units are paired by
-    the north-west corner rule. ``O((n + m) log(n + m))``.
-    """
-    n, m = market.shape
-    allocation = np.zeros((n, m))
-    sellers = np.flatnonzero((market.ask <= price) & (market.supply > 0))
-    buyers = np.flatnonzero((market.bid >= price) & (market.demand > 0))
-    sellers = sellers[np.argsort(market.ask[sellers], kind="stable")]
-    buyers = buyers[np.argsort(-market.bid[buyers], kind="stable")]
-    volume = min(market.supply[sellers].sum(), market.demand[buyers].sum())
-    sold_end = np.cumsum(_fill(market.supply[sellers], volume))
-    bought_end = np.cumsum(_fill(market.demand[buyers], volume))
-    points = np.unique(np.concatenate([[0.0], sold_end, bought_end]))
-    points = points[points <= volume]
-    lengths = np.diff(points)
-    middles = points[:-1] + lengths / 2
-    a = np.searchsorted(sold_end, middles, side="right")
-    b = np.searchsorted(bought_end, middles, side="right")
-    keep = (lengths > 0) & (a < sellers.size) & (b < buyers.size)
-    np.add.at(allocation, (sellers[a[keep]], buyers[b[keep]]), lengths[keep])
-    return allocation
-
-
-def _fill(capacity: np.ndarray, volume: float) -> np.ndarray:
-    """Fill ``capacity`` in order up to ``volume``."""
-    before = np.concatenate([[0.0], np.cumsum(capacity)[:-1]])
-    return np.clip(volume - before, 0.0, capacity)

@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from mechanisms.allocation import greedy_allocation
 from mechanisms.base import Mechanism
-from mechanisms.dutch import greedy_allocation
 from mechanisms.market import Market, Outcome
 
 

@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from mechanisms.allocation import max_volume
+from mechanisms.allocation import at_price
 from mechanisms.base import Mechanism
 from mechanisms.market import Market, Outcome
 
@@ -16,7 +16,7 @@ class PostedPrice(Mechanism):
     """The protocol posts a per-unit price; trade wherever both sides accept it.
 
     A pair may trade if it is compatible and ``ask_ij <= price <= bid_ij``. Trades are
-    rationed by :func:`mechanisms.allocation.max_volume` (maximum volume, then maximum
+    rationed by :func:`mechanisms.allocation.at_price` (maximum volume, then maximum
     reported surplus), and every unit pays ``price``. Because the rationing looks at
     reported surplus, an agent on the long side can gain priority by exaggerating, so the
     mechanism is not truthful.
@@ -41,7 +41,4 @@ class PostedPrice(Mechanism):
         self.price = float(price)
 
     def _clear(self, market: Market, rng: np.random.Generator | None) -> Outcome:
-        ask, bid = market.ask_matrix(), market.bid_matrix()
-        edges = market.compatible_matrix() & (ask <= self.price) & (bid >= self.price)
-        allocation = max_volume(edges, market.supply, market.demand, bid - ask)
-        return Outcome.uniform_price(allocation, self.price)
+        return Outcome.uniform_price(at_price(market, self.price), self.price)

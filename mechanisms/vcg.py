@@ -89,6 +89,7 @@ class _Reoptimizer:
         self.highs = None
         if k == 0:
             return
+        welfare.silence_highs_banner()
         self.highs = highspy.Highs()
         self.highs.setOptionValue("output_flag", False)
         lp = highspy.HighsLp()

@@ -159,7 +159,7 @@ def installed_solvers() -> list[str]:
 
 
 @lru_cache(maxsize=1)
-def _silence_highs_banner() -> None:
+def silence_highs_banner() -> None:
     """Create the first HiGHS object with stdout closed: HiGHS prints a banner then, once."""
     import highspy
 
@@ -227,7 +227,7 @@ def optimum(
         prog.weight.value = returns.weight
         prog.rate.value = returns.rate
     if solver == "HIGHS":
-        _silence_highs_banner()
+        silence_highs_banner()
     # No warm start: on degenerate programs the optimum HiGHS returns would otherwise
     # depend on what was solved before, and results must depend only on the input.
     prog.problem.solve(solver=solver, warm_start=False)

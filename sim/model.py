@@ -417,8 +417,8 @@ class MarketModel(mesa.Model):
         reasons: dict[tuple[int, int], str] = {}
         ids_s = [s.unique_id for s in solvers]
         due = buyer_price * bought
-        funds = self.ledger.balances("money", ids_s)
-        for j in np.flatnonzero(due > funds + 1e-9):
+        can_pay = due <= self.ledger.balances("money", ids_s) + 1e-9
+        for j in np.flatnonzero(~can_pay):
             for i in np.flatnonzero(alloc[:, j]):
                 reasons[(i, j)] = "insufficient_funds"
         for i, j in zip(*np.nonzero(alloc), strict=True):
@@ -436,9 +436,9 @@ class MarketModel(mesa.Model):
                 reasons[(i, j)] = why
         for i, j in reasons:
             accepted[i, j] = 0.0
-        funded = np.where(due <= funds + 1e-9, due, 0.0)
+        funded = np.where(can_pay, due, 0.0)
         self.ledger.transfer("money", ids_s, ESCROW, funded)
-        refund = np.where(due <= funds + 1e-9, buyer_price * (alloc - accepted).sum(axis=0), 0.0)
+        refund = np.where(can_pay, buyer_price * (alloc - accepted).sum(axis=0), 0.0)
         self.ledger.transfer("money", ESCROW, ids_s, refund)
         payout = seller_price * accepted.sum(axis=1)
         shortfall = payout.sum() - self.ledger.balance("money", ESCROW)

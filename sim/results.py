@@ -56,20 +56,14 @@ class RunResult:
         Returns:
             The directory.
         """
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / DONE).unlink(missing_ok=True)
-        digests = {}
-        for name in TABLES:
-            frame: pd.DataFrame = getattr(self, name)
-            digests[f"{name}.parquet"] = write_atomic(
-                directory / f"{name}.parquet", lambda path, f=frame: f.to_parquet(path, index=False)
-            )
+        tables = {name: getattr(self, name) for name in TABLES}
+        files: dict[str, Callable[[str], object]] = {
+            f"{name}.parquet": lambda path, f=frame: f.to_parquet(path, index=False)
+            for name, frame in tables.items()
+        }
         text = yaml.safe_dump(self.config.to_dict(), sort_keys=False)
-        digests["config.yaml"] = write_atomic(
-            directory / "config.yaml", lambda path: Path(path).write_text(text)
-        )
-        return write_done(directory, digests)
+        files["config.yaml"] = lambda path: Path(path).write_text(text)
+        return write_complete(directory, files)
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> RunResult:
@@ -107,8 +101,26 @@ class RunResult:
         return pd.DataFrame({"value": pd.Series(items, dtype=object)})
 
 
-def write_done(directory: Path, digests: dict[str, str]) -> Path:
-    """Mark ``directory`` complete: write ``DONE`` (with the files' SHA-256) atomically, last."""
+def write_complete(
+    directory: str | os.PathLike,
+    files: dict[str, Callable[[str], object]],
+    figures: Callable[[Path], object] | None = None,
+) -> Path:
+    """Write a result directory that is complete only once ``DONE`` exists.
+
+    Removes an existing ``DONE`` first, draws ``figures(directory)`` if given, writes each
+    ``files[name](tmp_path)`` atomically, then writes ``DONE`` (JSON with the SHA-256 of
+    every file in ``files``) atomically, last.
+
+    Returns:
+        The directory.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / DONE).unlink(missing_ok=True)
+    if figures is not None:
+        figures(directory)
+    digests = {name: write_atomic(directory / name, write) for name, write in files.items()}
     done = json.dumps({"files": digests}, indent=2, sort_keys=True) + "\n"
     write_atomic(directory / DONE, lambda path: Path(path).write_text(done))
     return directory

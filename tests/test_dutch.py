@@ -5,8 +5,7 @@ from hypothesis import strategies as st
 
 import mechanisms
 from mechanisms import Market
-from mechanisms.allocation import max_volume
-from mechanisms.dutch import greedy_allocation
+from mechanisms.allocation import greedy_allocation, max_volume
 from tests.mechanism_contract import MechanismContract, contract_settings
 from tests.strategies import markets
 

@@ -30,6 +30,7 @@ from tqdm.auto import tqdm
 import mechanisms
 from mechanisms import Market, welfare
 from mechanisms.allocation import incidence
+from sim.results import write_atomic
 
 
 def _timed(fn: Callable[[], Any], repeats: int) -> tuple[float, list[float], Any]:
@@ -181,7 +182,5 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
         "dutch": dutch,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(tmp, out)
+    write_atomic(out, lambda path: Path(path).write_text(json.dumps(report, indent=2) + "\n"))
     return report
