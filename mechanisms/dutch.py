@@ -12,6 +12,9 @@ from mechanisms.base import Mechanism
 from mechanisms.market import Market, Outcome
 
 CLOCKS = ("exact", "ticks")
+BINNED_STEPS_PER_AGENT = 4
+"""The exact clock bins quotes by clock step when the clock has at most this many steps
+per agent, and bisects otherwise (the bins' memory grows with the number of steps)."""
 
 
 class DutchAuction(Mechanism):
@@ -33,12 +36,14 @@ class DutchAuction(Mechanism):
     reported values.
 
     ``D(p) - S(p)`` never decreases as the clock descends, so the stopping step is the first
-    clock step of a monotone predicate. ``clock="exact"`` finds it by bisection over the
-    clock steps, evaluating ``D`` and ``S`` exactly as the ticking clock does, in
-    ``O((n + m) log K)`` for ``K`` clock steps (after the ``O(nm)`` pass that reduces
-    per-pair values to each agent's best compatible ask or bid). ``clock="ticks"`` runs the
-    clock one tick at a time (``O((n + m) K)``), for studying the clock itself. Both return
-    the same price and allocation.
+    clock step of a monotone predicate. ``clock="exact"`` reads it off per-step histograms
+    of the quotes in ``O(n + m + K)`` for ``K`` clock steps and confirms it with two
+    evaluations of ``D`` and ``S`` made exactly as the ticking clock makes them; when the
+    clock has more than ``BINNED_STEPS_PER_AGENT`` steps per agent, or the check fails, it
+    bisects over the steps instead (``O((n + m) log K)``). Both come after the ``O(nm)``
+    pass that reduces per-pair values to each agent's best compatible ask or bid.
+    ``clock="ticks"`` runs the clock one tick at a time (``O((n + m) K)``), for studying
+    the clock itself. Both clocks return the same price and allocation.
 
     Args:
         tick: clock decrement per step, ``> 0``.
@@ -79,16 +84,17 @@ class DutchAuction(Mechanism):
         Returns:
             The clearing price (``None`` if nothing can trade) and diagnostics: ``ticks``
             (clock steps to the stop), ``evaluations`` (demand/supply evaluations made),
-            ``start_price``, ``demand_at_price``, ``supply_at_price``, ``crossed``.
+            ``start_price``, ``demand_at_price``, ``supply_at_price``, ``crossed``,
+            ``binned_fallback`` (the exact clock's binned stop failed its check and it
+            bisected instead).
 
         Raises:
             ValueError: if the clock would need more than ``max_ticks`` steps.
         """
         best_bid, best_ask = _best_quotes(market)
-        if not (np.isfinite(best_bid).any() and np.isfinite(best_ask).any()):
+        start, floor = float(best_bid.max()), float(best_ask.min())
+        if not (math.isfinite(start) and math.isfinite(floor)):  # quotes are finite or +-inf
             return None, {"ticks": 0, "reason": "no compatible pair"}
-        start = float(best_bid.max())
-        floor = float(best_ask.min())
         if start < floor:
             return None, {"ticks": 0, "reason": "every ask above every bid"}
         last = math.floor((start - floor) / self.tick + 1e-9)
@@ -105,6 +111,7 @@ class DutchAuction(Mechanism):
                 float(market.supply @ (best_ask <= price)),
             )
 
+        fallback = False  # the binned stop failed its check (exact clock only)
         if self.clock == "ticks":
             for k in range(last + 1):
                 demand, supply = excess(k)
@@ -112,17 +119,28 @@ class DutchAuction(Mechanism):
                     break
             evaluations = k + 1
         else:
-            lo, hi, evaluations = 0, last, 0
-            while lo < hi:  # first k in [0, last] with D >= S, or last
-                mid = (lo + hi) // 2
-                demand, supply = excess(mid)
-                evaluations += 1
-                if demand >= supply:
-                    hi = mid
-                else:
-                    lo = mid + 1
-            k = lo
-            demand, supply = excess(k)
+            k, evaluations = None, 0
+            if last <= BINNED_STEPS_PER_AGENT * (best_bid.size + best_ask.size):
+                k = _binned_stop(market, best_bid, best_ask, start, self.tick, last)
+                # the stop is k exactly when the clock has not crossed at k - 1 and has
+                # crossed at k (or k is the floor): D - S never decreases as k grows
+                before = excess(k - 1) if k > 0 else (0.0, 1.0)
+                demand, supply = excess(k)
+                evaluations = 2 if k > 0 else 1
+                if not (before[0] < before[1] and (demand >= supply or k == last)):
+                    k, fallback = None, True  # a quote on a step boundary rounded off
+            if k is None:
+                lo, hi = 0, last
+                while lo < hi:  # first k in [0, last] with D >= S, or last
+                    mid = (lo + hi) // 2
+                    demand, supply = excess(mid)
+                    evaluations += 1
+                    if demand >= supply:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                k = lo
+                demand, supply = excess(k)
         return start - k * self.tick, {
             "ticks": k + 1,
             "evaluations": evaluations,
@@ -130,7 +148,30 @@ class DutchAuction(Mechanism):
             "demand_at_price": demand,
             "supply_at_price": supply,
             "crossed": bool(demand >= supply),
+            "binned_fallback": fallback,
         }
+
+
+def _binned_stop(
+    market: Market, best_bid: np.ndarray, best_ask: np.ndarray, start: float, tick: float, last: int
+) -> int:
+    """The clock's stopping step from per-step histograms of the quotes, in ``O(n + m + K)``.
+
+    Buyer ``j`` is in from step ``ceil((start - bid_j) / tick)`` on and seller ``i`` up to
+    step ``floor((start - ask_i) / tick)``; cumulative sums of the quantities binned by those
+    steps give demand and supply at every step at once. Rounding can put a quote lying on
+    a step boundary one step off, so the caller confirms the step with two exact
+    evaluations.
+    """
+    enters = np.clip(np.ceil((start - best_bid) / tick), 0, last + 1).astype(np.intp)
+    after = np.subtract(start + tick, best_ask)  # 1 + the seller's last step, in place:
+    after /= tick
+    np.clip(after, 0, last + 1, out=after)  # truncation is floor from here on
+    demand = np.bincount(enters, weights=market.demand, minlength=last + 2).cumsum()
+    gone = np.bincount(after.astype(np.intp), weights=market.supply, minlength=last + 2).cumsum()
+    supply = gone[-1] - gone[: last + 1]  # sellers whose last step is >= k
+    crossed = demand[: last + 1] >= supply
+    return int(crossed.argmax()) if crossed.any() else last
 
 
 def _best_quotes(market: Market) -> tuple[np.ndarray, np.ndarray]:
@@ -141,6 +182,8 @@ def _best_quotes(market: Market) -> tuple[np.ndarray, np.ndarray]:
     """
     has_supply, has_demand = market.supply > 0, market.demand > 0
     if market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1:
+        if has_supply.all() and has_demand.all():
+            return market.bid, market.ask
         best_bid = np.where(has_demand & has_supply.any(), market.bid, -np.inf)
         best_ask = np.where(has_supply & has_demand.any(), market.ask, np.inf)
         return best_bid, best_ask

@@ -103,6 +103,32 @@ def test_exact_clock_equals_ticking_clock(market):
         assert exact.info["evaluations"] < ticks.info["evaluations"]
 
 
+@pytest.mark.parametrize("binned_per_agent", [0, 10**9], ids=["bisection", "binned"])
+@pytest.mark.parametrize("tick", [0.1, 0.3, 0.07])
+def test_exact_paths_equal_the_clock_with_quotes_on_step_boundaries(
+    monkeypatch, binned_per_agent, tick
+):
+    # quotes on multiples of the tick sit on clock steps, where rounding in the binned path
+    # can put them one step off; the exact clock must still stop where the ticking one does
+    monkeypatch.setattr(mechanisms.dutch, "BINNED_STEPS_PER_AGENT", binned_per_agent)
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        n, m = rng.integers(1, 40, 2)
+        market = Market(
+            rng.integers(1, 5, n).astype(float),
+            rng.integers(1, 5, m).astype(float),
+            rng.integers(1, 30, n) * tick,
+            rng.integers(1, 30, m) * tick,
+        )
+        exact = mechanisms.get("dutch", tick=tick).clear(market)
+        ticks = mechanisms.get("dutch", tick=tick, clock="ticks").clear(market)
+        assert exact.price == ticks.price
+        assert exact.info.get("ticks") == ticks.info.get("ticks")
+        np.testing.assert_array_equal(exact.allocation, ticks.allocation)
+        if binned_per_agent and exact.price is not None:
+            assert exact.info["evaluations"] <= 2 or exact.info["binned_fallback"]
+
+
 @contract_settings
 @given(market=markets(homogeneous=True), price=st.floats(0, 10))
 def test_greedy_rationing_matches_the_lp_rule(market, price):
