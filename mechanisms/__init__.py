@@ -7,11 +7,12 @@ Public surface::
     out = mech.clear(market, rng=None)      # -> Outcome
     mechanisms.welfare.optimum(market)      # planner on true values
     mechanisms.welfare.value(market, x)
+    mechanisms.yuma.epoch(weights, stake)   # Bittensor's Yuma consensus, one epoch
 
 This package imports nothing else of intentlab, nor Mesa or Hydra.
 """
 
-from mechanisms import welfare
+from mechanisms import welfare, yuma
 from mechanisms.base import (
     PROPERTY_VALUES,
     Mechanism,
@@ -42,4 +43,5 @@ __all__ = [
     "get",
     "mechanism_class",
     "welfare",
+    "yuma",
 ]
