@@ -27,8 +27,10 @@ import numpy as np
 
 @dataclass(frozen=True)
 class Epoch:
-    """What one Yuma epoch computes. Arrays over validators have length ``v``, over
-    servers length ``s``; matrices are ``(v, s)``.
+    """What one Yuma epoch computes.
+
+    Arrays over validators have length ``v``, over servers length ``s``; matrices are
+    ``(v, s)``.
 
     Attributes:
         weights: the row-normalized weights the epoch used.
