@@ -1,10 +1,10 @@
-"""Market participants: corporations (data sellers), solvers (data buyers), intents, strategies.
+"""Market participants: corporations, solvers, validators, intents and strategies.
 
 Agents are thin Mesa agents; the model keeps the heavy state in arrays.
 """
 
 from agents.intent import Intent, compatibility
-from agents.market_agents import Corporation, MarketAgent, Solver
+from agents.market_agents import Corporation, MarketAgent, Solver, Validator
 from agents.strategies import STRATEGIES, Adaptive, Markup, Shading, Strategy, Truthful
 
 __all__ = [
@@ -18,5 +18,6 @@ __all__ = [
     "Solver",
     "Strategy",
     "Truthful",
+    "Validator",
     "compatibility",
 ]

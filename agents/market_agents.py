@@ -37,6 +37,8 @@ class MarketAgent(mesa.Agent):
         self.running_utility: float | None = None
         self.units_traded = 0.0
         self.utility_total = 0.0
+        self.adversary: str | None = None
+        self.stake = 0.0
 
     @property
     def active(self) -> bool:
@@ -74,6 +76,11 @@ class Corporation(MarketAgent):
             industry (the cost is ``sharing_cost * (1 + competitor_premium)`` there).
         intent: the terms it shares data under.
         strategy, outside_option, entered: see :class:`MarketAgent`.
+
+    Attributes:
+        true_quality: the quality its rows really have (below ``quality`` for a poisoner).
+        open_data: whether it publishes its data for free under Yuma.
+        sybil_group: for a Sybil identity, the id shared by all identities of its owner.
     """
 
     kind = "corporation"
@@ -103,6 +110,9 @@ class Corporation(MarketAgent):
         self.sharing_cost = float(sharing_cost)
         self.competitor_premium = float(competitor_premium)
         self.intent = intent
+        self.true_quality = self.quality
+        self.open_data = False
+        self.sybil_group: int | None = None
 
     def costs(self, task_industry: np.ndarray) -> np.ndarray:
         """True per-unit sharing cost toward solvers whose tasks serve ``task_industry``."""
@@ -163,3 +173,41 @@ class Solver(MarketAgent):
     def bid(self, values: np.ndarray) -> np.ndarray:
         """Reported per-unit bids for true net values ``values`` (one per seller)."""
         return self.strategy.report(values)
+
+
+class Validator(mesa.Agent):
+    """A validator: verifies deliveries in the intent market, weights solvers under Yuma.
+
+    Args:
+        model: the Mesa model.
+        stake: tokens staked.
+        honest: an honest validator weights solvers by their observed model accuracy; a
+            dishonest one puts all its weight on ``favourite``.
+        noise: standard deviation of its error in observing a model's accuracy.
+    """
+
+    kind = "validator"
+
+    def __init__(self, model: mesa.Model, *, stake: float, honest: bool, noise: float) -> None:
+        super().__init__(model)
+        if stake < 0 or noise < 0:
+            raise ValueError("Validator needs stake >= 0 and noise >= 0")
+        self.stake = float(stake)
+        self.honest = bool(honest)
+        self.noise = float(noise)
+        self.favourite: int | None = None
+
+    def weights(
+        self, solvers: list[int], accuracy: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Weights on ``solvers``.
+
+        An honest validator observes each model's accuracy with noise and weights it by
+        how far it beats the worst model it observed this round (relative scoring, as
+        subnet validators rank miners against each other). A dishonest one puts all its
+        weight on ``favourite`` (none if the favourite is not among ``solvers``).
+        """
+        if not self.honest:
+            return (np.asarray(solvers) == self.favourite).astype(float)
+        observed = accuracy + rng.normal(0, self.noise, len(solvers))
+        return observed - observed.min()

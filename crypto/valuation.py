@@ -47,6 +47,9 @@ class CoalitionValue:
         seed: initialization seed shared by every model.
         pad_rows: pad the pool to a multiple of this many rows (padded rows carry weight 0),
             so that pools of nearby sizes share one compiled program.
+        shares: ``(n,)`` weight of each owner's rows when it is in a coalition (for example
+            the share of its data it sold); default 1.
+        test_weight: weight of each held-out row in the accuracy; default equal.
 
     Raises:
         ValueError: on mismatched shapes or an owner index out of range.
@@ -63,6 +66,8 @@ class CoalitionValue:
         config: TrainConfig | None = None,
         seed: int = 0,
         pad_rows: int = 512,
+        shares: np.ndarray | None = None,
+        test_weight: np.ndarray | None = None,
     ) -> None:
         owner = np.asarray(owner)
         if x.ndim != 2 or y.shape != (x.shape[0],) or owner.shape != y.shape:
@@ -76,10 +81,15 @@ class CoalitionValue:
         self.y = np.zeros(padded, np.float32)
         self.y[:rows] = y
         self.owner = owner
+        self.row_weight = None if shares is None else np.asarray(shares, np.float32)[owner]
         self.rows = rows
         self.n = n
         self.x_test = jnp.asarray(x_test, jnp.float32)
         self.y_test = jnp.asarray(y_test, jnp.float32)
+        weight = np.ones(len(y_test)) if test_weight is None else np.asarray(test_weight, float)
+        if weight.shape != (len(y_test),) or weight.sum() <= 0 or np.any(weight < 0):
+            raise ValueError("CoalitionValue: test_weight must be (test rows,), >= 0, not all 0")
+        self.test_weight = weight / weight.sum()
         self.config = config or TrainConfig(epochs=100)
         self.seed = seed
         self.cache: dict[bytes, float] = {}
@@ -94,22 +104,22 @@ class CoalitionValue:
         out[:, : self.rows] = weights
         return out
 
-    def train(self, masks: np.ndarray) -> dict[str, jax.Array]:
-        """Train one model per row mask, in padded batches of :data:`BATCH`."""
-        batches = []
+    def correct(self, masks: np.ndarray) -> np.ndarray:
+        """``(k, test rows)``: whether each mask's model classifies each held-out row right.
+
+        Masks are trained in padded batches of :data:`BATCH`, so every call has the same
+        shapes and the compiled programs are reused.
+        """
+        out = []
         for start in range(0, masks.shape[0], BATCH):
             chunk = masks[start : start + BATCH]
             padded = np.zeros((BATCH, masks.shape[1]), np.float32)
             padded[: chunk.shape[0]] = chunk
             params = train_subsets(self.x, self.y, padded, self.config, self.seed)
-            batches.append(jax.tree_util.tree_map(lambda a, k=chunk.shape[0]: a[:k], params))
+            correct = correct_predictions(params, self.x_test, self.y_test)
+            out.append(np.asarray(correct)[: chunk.shape[0]])
             self.trained += chunk.shape[0]
-        return jax.tree_util.tree_map(lambda *a: jnp.concatenate(a), *batches)
-
-    def score(self, params: dict[str, jax.Array], x: jax.Array, y: jax.Array) -> np.ndarray:
-        """Accuracy of each model in ``params`` on rows ``x``."""
-        z = jax.vmap(lambda p: logits(p, x))(params)
-        return np.asarray(jnp.mean((z > 0) == (y[None, :] > 0.5), axis=1), dtype=float)
+        return np.concatenate(out) if out else np.zeros((0, self.x_test.shape[0]), bool)
 
     def __call__(self, coalitions: np.ndarray) -> np.ndarray:
         """Values of coalitions ``(k, n)`` bool, trained only for those not cached."""
@@ -120,9 +130,16 @@ class CoalitionValue:
         if unique:
             first = {key: i for i, key in reversed(list(enumerate(keys)))}
             rows = coalitions[[first[key] for key in unique]]
-            values = self.score(self.train(self.masks(rows)), self.x_test, self.y_test)
+            values = self.correct(self.masks(rows, self.row_weight)) @ self.test_weight
             self.cache.update(zip(unique, values.tolist(), strict=True))
         return np.array([self.cache[key] for key in keys])
+
+
+@jax.jit
+def correct_predictions(params: dict[str, jax.Array], x: jax.Array, y: jax.Array) -> jax.Array:
+    """``(models, rows)``: whether each model classifies each row correctly."""
+    z = jax.vmap(lambda p: logits(p, x))(params)
+    return (z > 0) == (y[None, :] > 0.5)
 
 
 def leave_one_out(value: Value, n: int) -> np.ndarray:

@@ -202,6 +202,8 @@ def bench_command(args: Sequence[str]) -> int:
     parser.add_argument("--out", type=Path, default=Path("results/bench") / f"{stamp}.json")
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
     options = parser.parse_args(list(args))
+    import pandas as pd
+
     from experiments.benchmarks import bench
 
     report = bench.run(options.out, quick=options.quick)
@@ -215,6 +217,13 @@ def bench_command(args: Sequence[str]) -> int:
             f"dutch exact vs ticking clock, tick {row['tick']} ({row['clock_steps']} steps): "
             f"price {row['speedup']:.0f}x faster (target >= 50x), whole clear "
             f"{row['clear_speedup']:.1f}x, same price: {row['same_price_within_one_tick']}"
+        )
+    rows = pd.DataFrame(report["valuation"]["by_market"])
+    for count, group in rows.groupby("permutations"):
+        print(
+            f"Monte Carlo Shapley, {report['valuation']['owners']} owners, {count} permutations: "
+            f"max |error| {group['max_abs_error'].max():.4f} accuracy points "
+            f"(exact total {group['exact_total'].mean():.3f}), {group['seconds'].mean():.2f} s"
         )
     print(f"report: {options.out}")
     return 0

@@ -152,3 +152,41 @@ def plot_calibration(measurements: pd.DataFrame, calibration, path: str | Path) 
     fig.savefig(path, dpi=150)
     plt.close(fig)
     return path
+
+
+def plot_regimes(rounds: pd.DataFrame, path: str | Path) -> Path:
+    """Incentive regimes over time: one colour per regime, mean over seeds with a 95% band.
+
+    Args:
+        rounds: the ``rounds`` table of ``experiment=intent_vs_yuma`` (columns ``regime``
+            and ``seed`` added to the simulation's rounds).
+        path: output file (``.png`` or ``.pdf``).
+
+    Returns:
+        The path written.
+    """
+    from experiments.intent_vs_yuma import PANELS
+
+    path = Path(path)
+    regimes = list(dict.fromkeys(rounds["regime"]))
+    colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(regimes)}
+    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharex=True, layout="constrained")
+    for ax, (column, label) in zip(axes.flat, PANELS, strict=True):
+        for regime, group in rounds.groupby("regime", sort=False):
+            stats = group.groupby("round")[column].agg(["mean", "sem"])
+            x = stats.index.to_numpy()
+            half = 1.96 * stats["sem"].fillna(0).to_numpy()
+            ax.plot(x, stats["mean"], color=colors[regime], label=regime)
+            ax.fill_between(
+                x, stats["mean"] - half, stats["mean"] + half, color=colors[regime], alpha=0.2
+            )
+        ax.set_ylabel(label, fontsize="small")
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("round")
+    seeds = rounds["seed"].nunique()
+    handles = [plt.Line2D([], [], color=colors[r], label=r) for r in regimes]
+    fig.legend(handles=handles, loc="outside right upper", frameon=False, title=f"{seeds} seeds")
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path

@@ -177,3 +177,12 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     ok = table[table["supported"]]
     cols = ["efficiency", "volume", "seller_revenue", "protocol_surplus"]
     return ok.groupby(["family", "corporations", "solvers", "mechanism"])[cols].mean().round(3)
+
+
+def execute(
+    base: SimConfig, study: ComparisonConfig, directory: Path, progress: bool = False
+) -> pd.DataFrame:
+    """Run the study, save it to ``directory`` and return its summary."""
+    table = run(base, study, progress=progress)
+    save(table, base, study, directory)
+    return summary(table)

@@ -13,11 +13,12 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments import CONFIG_DIR
-from experiments import mechanism_comparison as comparison
+from experiments import CONFIG_DIR, intent_vs_yuma, mechanism_comparison
 from experiments.figures import plot_rounds
 
-STUDIES = {"mechanism_comparison": comparison.load_study}
+#: Study kinds: the module that validates (``load_study``) and runs, saves and summarizes
+#: (``execute``) each.
+STUDIES = {"mechanism_comparison": mechanism_comparison, "intent_vs_yuma": intent_vs_yuma}
 
 
 def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
@@ -34,13 +35,14 @@ def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
     kind = study.get("kind") if isinstance(study, Mapping) else None
     if kind not in STUDIES:
         raise sim.ConfigError("study.kind", f"allowed: {', '.join(STUDIES)}")
-    return config, STUDIES[kind](study)
+    return config, STUDIES[kind].load_study(study)
 
 
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """Run what the config describes, save it in Hydra's output directory, plot it."""
-    logging.getLogger("MESA").setLevel(logging.WARNING)
+    for name in ("MESA", "jax"):  # their INFO lines are start-up noise in a run log
+        logging.getLogger(name).setLevel(logging.WARNING)
     try:
         config, study = resolve(cfg)
     except sim.ConfigError as exc:
@@ -48,9 +50,7 @@ def main(cfg: DictConfig) -> None:
         sys.exit(2)
     out = Path(HydraConfig.get().runtime.output_dir)
     if study is not None:
-        table = comparison.run(config, study, progress=True)
-        comparison.save(table, config, study, out)
-        print(comparison.summary(table).to_string())
+        print(STUDIES[study.kind].execute(config, study, out, progress=True).to_string())
         print(f"results: {out}")
         return
     result = sim.run(config, progress=True)

@@ -24,7 +24,8 @@ from crypto.costs import CalibratedCostModel, CostModel
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
-INCENTIVE_REGIMES = ("intent_market",)
+INCENTIVE_REGIMES = ("intent_market", "yuma")
+ADVERSARIES = ("poisoner", "sybil", "lazy", "colluder")
 
 
 class ConfigError(ValueError):
@@ -159,8 +160,39 @@ class MechanismConfig:
 
 
 @dataclass(frozen=True)
+class AdversariesConfig:
+    """Cheating agents, each kind a share of the population drawn on entry.
+
+    Attributes:
+        poisoner: share of corporations whose rows are label noise of quality
+            ``poison_quality`` while they claim their drawn quality.
+        poison_quality: true label quality of a poisoner's data.
+        sybil: share of corporations that enter as ``sybil_identities`` identities, each
+            holding an equal part of one dataset and supply.
+        sybil_identities: identities per Sybil corporation.
+        lazy: share of solvers that skip training and return random weights.
+        colluder: share of solvers that shade their bids together by ``collusion_shading``.
+        collusion_shading: the colluders' common bid reduction, in ``[0, 1)``.
+    """
+
+    poisoner: float = param(0.0, between(0, 1))
+    poison_quality: float = param(0.0, between(0, 1))
+    sybil: float = param(0.0, between(0, 1))
+    sybil_identities: int = param(2, between(2))
+    lazy: float = param(0.0, between(0, 1))
+    colluder: float = param(0.0, between(0, 1))
+    collusion_shading: float = param(0.3, between(0, 0.99))
+
+    def __post_init__(self) -> None:
+        if self.poisoner + self.sybil > 1:
+            raise ConfigError("agents.adversaries.sybil", "poisoner + sybil must be <= 1")
+        if self.lazy + self.colluder > 1:
+            raise ConfigError("agents.adversaries.colluder", "lazy + colluder must be <= 1")
+
+
+@dataclass(frozen=True)
 class AgentsConfig:
-    """Strategies, entry and exit."""
+    """Strategies, entry and exit, adversaries."""
 
     corporation_strategies: dict[str, float] = param(
         {"truthful": 1.0, "markup": 0.0, "adaptive": 0.0}, _strategy_mix("sell")
@@ -179,16 +211,187 @@ class AgentsConfig:
     corporation_arrival_rate: float = param(0.01, between(0))
     solver_arrival_rate: float = param(0.01, between(0))
     network_elasticity: float = param(1.0, between(0))
+    adversaries: AdversariesConfig = field(default_factory=AdversariesConfig)
+
+
+@dataclass(frozen=True)
+class EmissionConfig:
+    """Tokens minted per round: ``initial``, then decaying or halving by ``schedule``.
+
+    Attributes:
+        schedule: ``constant``; ``decay`` (``initial * exp(-rate * round)``); ``halving``
+            (halves every ``halving_rounds``).
+        initial: tokens in round 0.
+        rate: decay rate per round.
+        halving_rounds: rounds between halvings.
+    """
+
+    schedule: str = param("constant", one_of("constant", "decay", "halving"))
+    initial: float = param(100.0, between(0))
+    rate: float = param(0.02, between(0))
+    halving_rounds: int = param(25, between(1))
+
+    def amount(self, round: int) -> float:
+        """Tokens to mint in ``round``."""
+        if self.schedule == "decay":
+            return self.initial * math.exp(-self.rate * round)
+        if self.schedule == "halving":
+            return self.initial * 0.5 ** (round // self.halving_rounds)
+        return self.initial
+
+
+@dataclass(frozen=True)
+class SharesConfig:
+    """How the intent market splits each round's emission (must sum to 1)."""
+
+    data_providers: float = param(0.4, between(0, 1))
+    solvers: float = param(0.4, between(0, 1))
+    validators: float = param(0.2, between(0, 1))
+
+    def __post_init__(self) -> None:
+        total = self.data_providers + self.solvers + self.validators
+        if abs(total - 1) > 1e-9:
+            raise ConfigError("incentives.shares", f"must sum to 1, got {total:g}")
+
+
+@dataclass(frozen=True)
+class DataValueConfig:
+    """How corporations' data is valued (see :mod:`crypto.valuation`).
+
+    Attributes:
+        method: ``units`` (quality-weighted units sold, no models), ``loo``
+            (leave-one-out), ``shapley`` (truncated Monte Carlo), ``exact_shapley``.
+        permutations: Monte Carlo permutations per round.
+        truncation: Monte Carlo truncation tolerance (accuracy points).
+        max_exact_players: ``exact_shapley`` refuses rounds with more contributors.
+        rows_per_corporation: rows of synthetic industry data per corporation.
+        test_rows: held-out rows per industry the models are scored on.
+        epochs: gradient steps per model.
+        public_rows: rows of public data (all industries) every solver's model starts with.
+    """
+
+    method: str = param("shapley", one_of("units", "loo", "shapley", "exact_shapley"))
+    permutations: int = param(4, between(1))
+    truncation: float = param(0.005, between(0))
+    max_exact_players: int = param(12, between(1))
+    rows_per_corporation: int = param(16, between(2))
+    test_rows: int = param(100, between(1))
+    epochs: int = param(60, between(1))
+    public_rows: int = param(10, between(0))
+
+
+@dataclass(frozen=True)
+class ReputationConfig:
+    """Beta reputation from verification outcomes, with decay.
+
+    Attributes:
+        decay: weight kept by past outcomes each round, in ``(0, 1]``.
+        min_to_bid: solvers below this reputation may not bid (0: no threshold).
+    """
+
+    decay: float = param(0.95, between(0, 1, open_lo=True))
+    min_to_bid: float = param(0.0, between(0, 1))
+
+
+@dataclass(frozen=True)
+class StakingConfig:
+    """Stakes and slashing.
+
+    Attributes:
+        solver_min_stake: solvers with less stake may not bid.
+        corporation_stake: tokens each corporation stakes on entry (0: none).
+        slash_fraction: share of its stake an agent loses per failed verification round.
+        slashed_to: ``burn`` (back to the mint) or ``redistribute`` (to validators by stake).
+    """
+
+    solver_min_stake: float = param(0.0, between(0))
+    corporation_stake: float = param(0.0, between(0))
+    slash_fraction: float = param(0.5, between(0, 1))
+    slashed_to: str = param("burn", one_of("burn", "redistribute"))
+
+
+@dataclass(frozen=True)
+class VerificationConfig:
+    """The verification design: which checks run on each trade.
+
+    Attributes:
+        quality_proof: sellers prove in ZK that their committed data meets the claimed
+            quality (catches poisoners).
+        evaluation_proof: solvers prove in ZK that they trained and evaluated as claimed
+            (catches lazy solvers).
+        audit_rate: probability that a trade is audited (re-executed); an audit catches a
+            poisoner or a lazy solver.
+        identity_check: corporations attest a unique legal identity (catches Sybils).
+        bid_screen: bids are screened against the public fee and cost model (catches
+            colluders; may flag honest low bidders).
+        screen_margin: a bid is flagged below ``(1 - margin)`` times the value the public
+            model predicts for the median solver.
+    """
+
+    quality_proof: bool = param(True)
+    evaluation_proof: bool = param(True)
+    audit_rate: float = param(0.0, between(0, 1))
+    identity_check: bool = param(False)
+    bid_screen: bool = param(False)
+    screen_margin: float = param(0.2, between(0, 1))
+
+
+@dataclass(frozen=True)
+class ValidatorsConfig:
+    """Validators: verify deliveries (intent market) or weight solvers (Yuma).
+
+    Attributes:
+        count: validators, fixed over the run.
+        stake_low: lowest stake drawn.
+        stake_high: highest stake drawn.
+        noise: standard deviation of an honest validator's error in observing a solver's
+            model accuracy.
+        dishonest_share: share of validators (by count) that put all their weight on one
+            favoured solver.
+    """
+
+    count: int = param(8, between(1))
+    stake_low: float = param(50.0, between(0))
+    stake_high: float = param(500.0, between(0))
+    noise: float = param(0.02, between(0))
+    dishonest_share: float = param(0.0, between(0, 1))
+
+
+@dataclass(frozen=True)
+class YumaConfig:
+    """Bittensor's Yuma consensus (see :func:`mechanisms.yuma.epoch`).
+
+    Attributes:
+        kappa: consensus majority.
+        bond_penalty: ``β``.
+        bond_alpha: EMA weight of the epoch's bonds.
+        validator_share: ``ξ``: validators' share of the emission; solvers get the rest.
+        open_data_prob: share of corporations that publish their data for free (nobody is
+            paid for data under Yuma).
+    """
+
+    kappa: float = param(0.5, between(0, 1, open_lo=True))
+    bond_penalty: float = param(1.0, between(0, 1))
+    bond_alpha: float = param(0.1, between(0, 1, open_lo=True))
+    validator_share: float = param(0.5, between(0, 1))
+    open_data_prob: float = param(0.1, between(0, 1))
 
 
 @dataclass(frozen=True)
 class IncentivesConfig:
-    """Token emission and how it is split."""
+    """The incentive regime: emission, rewards, reputation, staking, verification."""
 
     regime: str = param("intent_market", one_of(*INCENTIVE_REGIMES))
-    emission_per_round: float = param(100.0, between(0))
-    corporation_share: float = param(0.5, between(0, 1))
     token_price: float = param(0.05, between(0))
+    revenue_share: float = param(0.1, between(0, 1))
+    emission: EmissionConfig = field(default_factory=EmissionConfig)
+    shares: SharesConfig = field(default_factory=SharesConfig)
+    data_value: DataValueConfig = field(default_factory=DataValueConfig)
+    reputation: ReputationConfig = field(default_factory=ReputationConfig)
+    staking: StakingConfig = field(default_factory=StakingConfig)
+    verification: VerificationConfig = field(default_factory=VerificationConfig)
+    validators: ValidatorsConfig = field(default_factory=ValidatorsConfig)
+    yuma: YumaConfig = field(default_factory=YumaConfig)
 
 
 def _job_kinds(kinds: tuple[str, ...]) -> str | None:

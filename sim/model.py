@@ -1,13 +1,17 @@
 """The Mesa model of the intent-based data market: one round per ``step``.
 
-A round: arrivals; tasks; intents; true costs and values; reports; clearing; settlement
-through escrow with an intent check on every trade; execution (task fees in, compute
-costs out); token emission; utilities, learning and exits; metrics; a ledger check.
+A round: arrivals; tasks; intents; true costs and values; reports; clearing (the
+mechanism under ``intent_market``, free sharing of open data under ``yuma``); settlement
+through escrow with intent, stake and verification checks on every trade; models trained
+on the delivered data; execution (task fees in, compute costs out); token emission and
+revenue sharing by the regime's rule; slashing and reputation; utilities, learning and
+exits; metrics; a ledger check.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from copy import deepcopy
 from typing import NamedTuple
 
 import mesa
@@ -15,9 +19,21 @@ import numpy as np
 import pandas as pd
 
 import mechanisms
-from agents import STRATEGIES, Corporation, Intent, MarketAgent, Solver, Strategy, compatibility
-from sim.config import SimConfig
-from sim.ledger import ESCROW, STAKE, TREASURY, WORLD, Ledger
+from agents import (
+    STRATEGIES,
+    Corporation,
+    Intent,
+    MarketAgent,
+    Solver,
+    Strategy,
+    Validator,
+    compatibility,
+)
+from mechanisms import yuma
+from mechanisms.allocation import at_price
+from sim.config import ADVERSARIES, SimConfig
+from sim.incentives import BetaReputation, DataPool, YumaBonds
+from sim.ledger import ESCROW, MINT, STAKE, TREASURY, WORLD, Ledger
 from sim.metrics import gini, hhi
 from sim.tasks import Tasks, TaskStream
 
@@ -44,10 +60,23 @@ ROUND_COLUMNS = [
     "solvers_exited",
     "compatible_share",
     "solver_hhi",
+    "solver_reward_hhi",
     "reward_gini",
     "mean_reputation",
     "emission",
     "gt_jobs",
+    "model_accuracy",
+    "data_share",
+    "tokens_corporations",
+    "tokens_solvers",
+    "tokens_validators",
+    "revenue_shared",
+    "slashed",
+    "burned",
+    "cheat_attempts",
+    "detections",
+    "false_positives",
+    "extracted",
 ]
 TRADE_COLUMNS = [
     "round",
@@ -68,6 +97,13 @@ TRADE_COLUMNS = [
     "proof_verified",
 ]
 REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "reason"]
+ADVERSARY_COLUMNS = ["round", "adversary", "attempts", "detected", "slashed", "extracted"]
+#: Settlement reasons that come from verification, by the adversary they catch.
+CAUGHT_BY = {
+    "failed_quality_proof": "poisoner",
+    "failed_identity_check": "sybil",
+    "failed_bid_screen": "colluder",
+}
 GT_COLUMNS = [
     "round", "seller", "buyer", "units", "kind", "rows", "features", "ok", "seconds",
     "peak_rss_mb", "bytes_produced", "error",
@@ -77,8 +113,11 @@ GT_COLUMNS = [
 class RoundMarket(NamedTuple):
     """One round's market as the model draws it (see :meth:`MarketModel.draw_market`).
 
-    ``cost`` and ``value`` are the true per-pair sharing costs and net values ``(n, m)``;
-    ``reported`` is the market the mechanism clears, ``true`` the same market on true values.
+    ``cost`` and ``value`` are the true per-pair sharing costs and net values ``(n, m)``
+    (values at the data's true quality); ``quality`` is the quality corporations claim,
+    ``true_quality`` the quality their rows have; ``reported`` is the market the mechanism
+    clears, ``true`` the same market on true values. Solvers not ``eligible`` to bid (stake
+    or reputation below the threshold) enter with no capacity.
     """
 
     corporations: list[Corporation]
@@ -87,6 +126,8 @@ class RoundMarket(NamedTuple):
     cost: np.ndarray
     value: np.ndarray
     quality: np.ndarray
+    true_quality: np.ndarray
+    eligible: np.ndarray
     processing_cost: np.ndarray
     fhe: np.ndarray
     proof: np.ndarray
@@ -95,6 +136,43 @@ class RoundMarket(NamedTuple):
     capacity: np.ndarray
     reported: mechanisms.Market
     true: mechanisms.Market
+
+
+class Settlement(NamedTuple):
+    """What settlement decided (see :meth:`MarketModel._settle`).
+
+    ``accepted`` holds the units delivered and paid; ``lazy`` marks lazy solvers and
+    ``lazy_caught`` those whose model failed verification this round; ``caught_*`` count
+    each agent's failed verifications; ``attempts`` and ``detected`` count cheating trades
+    by adversary kind; ``false_positives`` counts honest trades the bid screen flagged.
+    """
+
+    accepted: np.ndarray
+    seller_price: np.ndarray
+    buyer_price: np.ndarray
+    rejected: int
+    verified: bool
+    lazy: np.ndarray
+    lazy_caught: np.ndarray
+    caught_corporations: np.ndarray
+    caught_solvers: np.ndarray
+    attempts: dict[str, int]
+    detected: dict[str, int]
+    false_positives: int
+
+
+class Rewards(NamedTuple):
+    """One round's rewards.
+
+    Tokens minted to each corporation, solver and validator, money each corporation
+    received as revenue share, and each corporation's data value.
+    """
+
+    corporations: np.ndarray
+    solvers: np.ndarray
+    validators: np.ndarray
+    revenue: np.ndarray
+    data_value: np.ndarray
 
 
 class MarketModel(mesa.Model):
@@ -122,11 +200,25 @@ class MarketModel(mesa.Model):
         self.issued = 0.0
         self.trades: list[pd.DataFrame] = []
         self.measurements: list[dict] = []
-        # Ground-truth sampling draws from its own stream, derived from the seed, so that
-        # turning it on does not change the simulated market.
+        # Ground-truth sampling, verification, valuation and validators draw from their own
+        # streams, derived from the seed, so that they do not shift the market's draws:
+        # both incentive regimes see the same population and tasks until agents' choices
+        # differ.
         self.ground_truth_rng = np.random.default_rng([config.seed, 0x67745F])
+        self.verification_rng = np.random.default_rng([config.seed, 0x766572])
+        self.valuation_rng = np.random.default_rng([config.seed, 0x76616C])
+        self.validator_rng = np.random.default_rng([config.seed, 0x76616C6964])
         self.rejected: list[pd.DataFrame] = []
+        self.adversaries: list[pd.DataFrame] = []
         self.datacollector = mesa.DataCollector(tables={"rounds": ROUND_COLUMNS})
+        inc = config.incentives
+        self.reputation = BetaReputation(inc.reputation.decay)
+        self.pool = DataPool(
+            inc.data_value, config.crypto.features, market.n_industries, config.seed
+        )
+        self.bonds = YumaBonds()
+        self.sybil_groups = 0
+        self.add_validators(inc.validators.count)
         self.add_corporations(market.n_corporations)
         self.add_solvers(market.n_solvers)
 
@@ -168,8 +260,13 @@ class MarketModel(mesa.Model):
         )
 
     def add_corporations(self, k: int) -> list[Corporation]:
-        """Create ``k`` corporations with attributes drawn from the market config."""
-        market = self.config.market
+        """Create ``k`` corporations with attributes drawn from the market config.
+
+        A Sybil corporation enters as ``sybil_identities`` identities sharing one dataset
+        and supply; each identity is a :class:`Corporation` of its own.
+        """
+        market, cfg = self.config.market, self.config
+        adv = cfg.agents.adversaries
         new = []
         for _ in range(k):
             industry = int(self.rng.integers(market.n_industries))
@@ -178,27 +275,56 @@ class MarketModel(mesa.Model):
             )
             if market.homogeneous:  # the draw still happens: same stream as heterogeneous
                 quality = 1.0
-            corp = Corporation(
-                self,
-                industry=industry,
-                supply=float(self.rng.uniform(market.supply_low, market.supply_high)),
-                quality=quality,
-                sharing_cost=float(
-                    self.rng.uniform(market.sharing_cost_low, market.sharing_cost_high)
-                ),
-                competitor_premium=0.0 if market.homogeneous else market.competitor_premium,
-                intent=self._intent(industry),
-                strategy=self._strategy(self.config.agents.corporation_strategies, "sell"),
-                outside_option=self.config.agents.corporation_outside_option,
-                entered=self.round,
+            supply = float(self.rng.uniform(market.supply_low, market.supply_high))
+            sharing_cost = float(
+                self.rng.uniform(market.sharing_cost_low, market.sharing_cost_high)
             )
-            self._endow(corp)
-            new.append(corp)
+            intent = self._intent(industry)
+            strategy_draw = self._strategy(cfg.agents.corporation_strategies, "sell")
+            role_draw = self.rng.random()
+            open_data = bool(self.rng.random() < cfg.incentives.yuma.open_data_prob)
+            role = (
+                "poisoner"
+                if role_draw < adv.poisoner
+                else "sybil"
+                if role_draw < adv.poisoner + adv.sybil
+                else None
+            )
+            if open_data and cfg.incentives.regime == "yuma":
+                intent = dataclasses.replace(intent, min_price=0.0)  # it gives its data away
+            identities = adv.sybil_identities if role == "sybil" else 1
+            group = None
+            if role == "sybil":
+                group, self.sybil_groups = self.sybil_groups, self.sybil_groups + 1
+            for identity in range(identities):
+                corp = Corporation(
+                    self,
+                    industry=industry,
+                    supply=supply / identities,
+                    quality=quality,
+                    sharing_cost=sharing_cost,
+                    competitor_premium=0.0 if market.homogeneous else market.competitor_premium,
+                    intent=intent,
+                    strategy=strategy_draw if identity == 0 else deepcopy(strategy_draw),
+                    outside_option=cfg.agents.corporation_outside_option,
+                    entered=self.round,
+                )
+                corp.adversary = role
+                corp.open_data = open_data
+                corp.sybil_group = group
+                if role == "poisoner":
+                    corp.true_quality = adv.poison_quality
+                rows = max(2, cfg.incentives.data_value.rows_per_corporation // identities)
+                self.pool.add(corp.unique_id, industry, corp.true_quality, rows)
+                self._endow(corp)
+                self._stake(corp, cfg.incentives.staking.corporation_stake)
+                new.append(corp)
         return new
 
     def add_solvers(self, k: int) -> list[Solver]:
         """Create ``k`` solvers with attributes drawn from the market config."""
         market = self.config.market
+        adv = self.config.agents.adversaries
         new = []
         for _ in range(k):
             solver = Solver(
@@ -216,12 +342,45 @@ class MarketModel(mesa.Model):
                 outside_option=self.config.agents.solver_outside_option,
                 entered=self.round,
             )
+            role_draw = self.rng.random()
+            solver.adversary = (
+                "lazy"
+                if role_draw < adv.lazy
+                else "colluder"
+                if role_draw < adv.lazy + adv.colluder
+                else None
+            )
+            stake, solver.stake = solver.stake, 0.0
             self._endow(solver)
-            self.ledger.mint(solver.unique_id, solver.stake)
-            self.ledger.transfer("tokens", solver.unique_id, STAKE, solver.stake)
-            self.issued += solver.stake
+            self._stake(solver, stake)
             new.append(solver)
         return new
+
+    def add_validators(self, k: int) -> list[Validator]:
+        """Create ``k`` validators; the first ``round(dishonest_share * k)`` are dishonest."""
+        cfg = self.config.incentives.validators
+        dishonest = round(cfg.dishonest_share * k)
+        new = []
+        for index in range(k):
+            validator = Validator(
+                self,
+                stake=0.0,
+                honest=index >= dishonest,
+                noise=cfg.noise,
+            )
+            self.ledger.open(validator.unique_id)
+            self._stake(validator, float(self.validator_rng.uniform(cfg.stake_low, cfg.stake_high)))
+            new.append(validator)
+        return new
+
+    def _stake(self, agent: MarketAgent | Validator, amount: float) -> None:
+        """Mint ``amount`` tokens to ``agent`` and lock them in the stake account."""
+        if amount <= 0:
+            return
+        self.ledger.mint(agent.unique_id, amount)
+        self.ledger.transfer("tokens", agent.unique_id, STAKE, amount)
+        self.issued += amount
+        agent.stake += amount
 
     def _endow(self, agent: MarketAgent) -> None:
         self.ledger.open(agent.unique_id)
@@ -238,29 +397,35 @@ class MarketModel(mesa.Model):
         cfg, r = self.config, self.round
         entered = self._arrivals() if r > 0 else (0, 0)
         rm = self.draw_market()
-        corps, solvers, tasks = rm.corporations, rm.solvers, rm.tasks
-        n, m = len(corps), len(solvers)
-        kappa, value, quality, proc_cost = rm.cost, rm.value, rm.quality, rm.processing_cost
-        fhe, proof, compatible = rm.fhe, rm.proof, rm.compatible
-        supply, capacity, reported, true = rm.supply, rm.capacity, rm.reported, rm.true
+        corps, solvers = rm.corporations, rm.solvers
+        ids_c, ids_s = [c.unique_id for c in corps], [s.unique_id for s in solvers]
+        money_before = self.ledger.balances("money", ids_c + ids_s)
 
-        outcome = self.mechanism.clear(reported, rng=self.rng)
-        accepted, seller_price, buyer_price, rejected = self._settle(
-            corps, solvers, tasks, outcome, fhe, proof
-        )
-        self._execute(solvers, tasks, quality, proc_cost, accepted)
+        if cfg.incentives.regime == "yuma":
+            outcome = self._open_data(rm)
+        else:
+            outcome = self.mechanism.clear(rm.reported, rng=self.rng)
+        settled = self._settle(rm, outcome)
+        accepted = settled.accepted
+        accuracy = self._models(rm, accepted)
+        self._execute(rm, settled)
         gt_jobs = self._ground_truth(corps, solvers, accepted)
-        tokens_c, tokens_s = self._emit(corps, solvers, quality, accepted)
+        rewards = self._reward(rm, settled, accuracy)
+        slashed_c, slashed_s, burned = self._slash(rm, settled)
+        self._update_reputation(rm, settled)
+        extracted = self._extracted(rm, settled, outcome, rewards)
 
         price = cfg.incentives.token_price
-        gain_c = ((seller_price[:, None] - kappa) * accepted).sum(axis=1) + price * tokens_c
-        gain_s = ((value - buyer_price[None, :]) * accepted).sum(axis=0) + price * tokens_s
+        money = self.ledger.balances("money", ids_c + ids_s) - money_before
+        sharing = (rm.cost * accepted).sum(axis=1)
+        tokens = np.concatenate([rewards.corporations - slashed_c, rewards.solvers - slashed_s])
+        gains = money + price * tokens - np.concatenate([sharing, np.zeros(len(solvers))])
         sold, bought = accepted.sum(axis=1), accepted.sum(axis=0)
         memory = cfg.agents.utility_memory
         for agent, gain, offered, traded in zip(
             corps + solvers,
-            np.concatenate([gain_c, gain_s]),
-            np.concatenate([supply, capacity]),
+            gains,
+            np.concatenate([rm.supply, rm.capacity]),
             np.concatenate([sold, bought]),
             strict=True,
         ):
@@ -269,22 +434,26 @@ class MarketModel(mesa.Model):
             agent.units_traded += float(traded)
         exited = self._exits(corps, solvers)
 
-        welfare = float(((value - kappa) * accepted).sum())
+        realized = np.where(settled.lazy[None, :], 0.0, rm.value)  # a lazy model is worthless
+        welfare = float(((realized - rm.cost) * accepted).sum())
         optimal = (
-            mechanisms.welfare.optimum(true, solver=cfg.welfare_solver).info["welfare"]
+            mechanisms.welfare.optimum(rm.true, solver=cfg.welfare_solver).info["welfare"]
             if cfg.compute_optimum
             else float("nan")
         )
-        self._record_trades(
-            corps, solvers, tasks, accepted, seller_price, buyer_price, kappa, value, fhe, proof
-        )
+        self._record_trades(rm, settled)
+        self._record_adversaries(rm, settled, slashed_c, slashed_s, extracted)
         volume = float(accepted.sum())
-        revenue = float((seller_price[:, None] * accepted).sum())
+        revenue = float((settled.seller_price[:, None] * accepted).sum())
+        tokens_v = rewards.validators
+        reputation = self.reputation.value(ids_s)
         self.datacollector.add_table_row(
             "rounds",
             {
                 "round": r,
-                "mechanism": self.mechanism.name,
+                "mechanism": self.mechanism.name
+                if cfg.incentives.regime == "intent_market"
+                else "open_data",
                 "incentives": cfg.incentives.regime,
                 "welfare": welfare,
                 "optimal_welfare": optimal,
@@ -294,23 +463,43 @@ class MarketModel(mesa.Model):
                 else float("nan"),
                 "volume": volume,
                 "trades": int((accepted > 0).sum()),
-                "rejected_trades": rejected,
+                "rejected_trades": settled.rejected,
                 "seller_revenue": revenue,
-                "protocol_surplus": float((buyer_price[None, :] * accepted).sum()) - revenue,
-                "corporations_active": n,
+                "protocol_surplus": float((settled.buyer_price[None, :] * accepted).sum())
+                - revenue,
+                "corporations_active": len(corps),
                 "corporations_trading": int((sold > 0).sum()),
                 "corporations_entered": entered[0],
                 "corporations_exited": exited[0],
-                "solvers_active": m,
+                "solvers_active": len(solvers),
                 "solvers_trading": int((bought > 0).sum()),
                 "solvers_entered": entered[1],
                 "solvers_exited": exited[1],
-                "compatible_share": float(compatible.mean()) if compatible.size else float("nan"),
+                "compatible_share": float(rm.compatible.mean())
+                if rm.compatible.size
+                else float("nan"),
                 "solver_hhi": hhi(bought),
-                "reward_gini": gini(np.concatenate([tokens_c, tokens_s])),
-                "mean_reputation": float("nan"),
-                "emission": float(tokens_c.sum() + tokens_s.sum()),
+                "solver_reward_hhi": hhi(rewards.solvers),
+                "reward_gini": gini(
+                    np.concatenate([rewards.corporations, rewards.solvers, tokens_v])
+                ),
+                "mean_reputation": float(reputation.mean()) if len(solvers) else float("nan"),
+                "emission": float(
+                    rewards.corporations.sum() + rewards.solvers.sum() + tokens_v.sum()
+                ),
                 "gt_jobs": gt_jobs,
+                "model_accuracy": float(accuracy.mean()) if len(solvers) else float("nan"),
+                "data_share": float((sold > 0).mean()) if len(corps) else float("nan"),
+                "tokens_corporations": float(rewards.corporations.sum()),
+                "tokens_solvers": float(rewards.solvers.sum()),
+                "tokens_validators": float(tokens_v.sum()),
+                "revenue_shared": float(rewards.revenue.sum()),
+                "slashed": float(slashed_c.sum() + slashed_s.sum()),
+                "burned": burned,
+                "cheat_attempts": sum(settled.attempts.values()),
+                "detections": sum(settled.detected.values()),
+                "false_positives": settled.false_positives,
+                "extracted": float(sum(extracted.values())),
             },
         )
         self.ledger.check(issued=self.issued)
@@ -332,8 +521,12 @@ class MarketModel(mesa.Model):
 
         kappa = np.array([c.costs(tasks.industry) for c in corps]).reshape(n, m)
         quality = np.array([c.quality for c in corps])
+        true_quality = np.array([c.true_quality for c in corps])
         proc_cost = np.array([s.processing_cost for s in solvers])
-        value = quality[:, None] * tasks.fee[None, :] - proc_cost[None, :]
+        # solvers value data net of the revenue share they will pay back on the fees
+        keep = 1 - cfg.incentives.revenue_share if cfg.incentives.regime == "intent_market" else 1
+        believed = keep * quality[:, None] * tasks.fee[None, :] - proc_cost[None, :]
+        value = true_quality[:, None] * tasks.fee[None, :] - proc_cost[None, :]
         fhe = np.array([s.fhe_capable for s in solvers], dtype=bool)
         proof = np.array([s.proof_capable for s in solvers], dtype=bool)
         compatible = compatibility(
@@ -346,17 +539,27 @@ class MarketModel(mesa.Model):
             round=r,
         )
         supply = np.array([c.supply for c in corps])
-        capacity = np.array([s.capacity for s in solvers])
+        eligible = self._eligible(solvers)
+        capacity = np.where(eligible, [s.capacity for s in solvers], 0.0)
+        shading = np.array(
+            [
+                cfg.agents.adversaries.collusion_shading if s.adversary == "colluder" else 0.0
+                for s in solvers
+            ]
+        )
         if cfg.market.homogeneous:  # one cost per seller, one value per buyer, no restrictions
             cost = np.array([c.sharing_cost for c in corps])
             worth = tasks.fee - proc_cost
+            net = keep * tasks.fee - proc_cost
             ask = np.array([c.ask(cost[i : i + 1])[0] for i, c in enumerate(corps)])
-            bid = np.array([s.bid(worth[j : j + 1])[0] for j, s in enumerate(solvers)])
+            bid = np.array([s.bid(net[j : j + 1])[0] for j, s in enumerate(solvers)])
+            bid = bid - shading * np.abs(bid)
             reported = mechanisms.Market(supply, capacity, ask, bid)
             true = mechanisms.Market(supply, capacity, cost, worth)
         else:
             ask = np.array([c.ask(kappa[i]) for i, c in enumerate(corps)]).reshape(n, m)
-            bid = np.array([s.bid(value[:, j]) for j, s in enumerate(solvers)]).reshape(m, n).T
+            bid = np.array([s.bid(believed[:, j]) for j, s in enumerate(solvers)]).reshape(m, n).T
+            bid = bid - shading[None, :] * np.abs(bid)
             reported = mechanisms.Market(supply, capacity, ask, bid, compatible)
             true = mechanisms.Market(supply, capacity, kappa, value, compatible)
 
@@ -367,6 +570,8 @@ class MarketModel(mesa.Model):
             kappa,
             value,
             quality,
+            true_quality,
+            eligible,
             proc_cost,
             fhe,
             proof,
@@ -375,6 +580,15 @@ class MarketModel(mesa.Model):
             capacity,
             reported,
             true,
+        )
+
+    def _eligible(self, solvers: list[Solver]) -> np.ndarray:
+        """Solvers whose stake and reputation meet the thresholds to bid."""
+        inc = self.config.incentives
+        stake = np.array([s.stake for s in solvers])
+        reputation = self.reputation.value([s.unique_id for s in solvers])
+        return (stake >= inc.staking.solver_min_stake - 1e-12) & (
+            reputation >= inc.reputation.min_to_bid
         )
 
     def _arrivals(self) -> tuple[int, int]:
@@ -390,21 +604,37 @@ class MarketModel(mesa.Model):
         self.add_solvers(k_s)
         return k_c, k_s
 
-    def _settle(
-        self,
-        corps: list[Corporation],
-        solvers: list[Solver],
-        tasks: Tasks,
-        outcome: mechanisms.Outcome,
-        fhe: np.ndarray,
-        proof: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-        """Escrow payments, check every trade against its seller's intent, pay or refund.
+    def _open_data(self, rm: RoundMarket) -> mechanisms.Outcome:
+        """Yuma: nobody is paid for data; open-data corporations share it for free.
 
-        Returns:
-            The accepted allocation, the per-unit seller and buyer prices, and the number of
-            rejected trades.
+        Open corporations' units go, at price 0, to compatible solvers that value them
+        (maximum volume, then maximum value, as :func:`mechanisms.allocation.at_price`).
         """
+        is_open = np.array([c.open_data for c in rm.corporations], dtype=bool)
+        market = rm.reported
+        free = mechanisms.Market(
+            np.where(is_open, market.supply, 0.0),
+            market.demand,
+            np.zeros(market.shape[0]),
+            market.bid_matrix(),
+            market.compatible_matrix() & is_open[:, None],
+        )
+        return mechanisms.Outcome.uniform_price(at_price(free, 0.0), 0.0)
+
+    def _settle(self, rm: RoundMarket, outcome: mechanisms.Outcome) -> Settlement:
+        """Escrow payments, check every trade, pay verified deliveries and refund the rest.
+
+        Each trade is checked against its seller's intent, its buyer's funds and stake, and
+        the verification design.
+
+        Under ``yuma`` no verification runs (Bittensor has none); validators' weights are
+        the only check on solvers.
+        """
+        corps, solvers, tasks = rm.corporations, rm.solvers, rm.tasks
+        inc = self.config.incentives
+        ver = inc.verification
+        verify = inc.regime == "intent_market"
+        n, m = len(corps), len(solvers)
         alloc = np.where(outcome.allocation > 1e-9, outcome.allocation, 0.0)
         sold, bought = alloc.sum(axis=1), alloc.sum(axis=0)
         seller_price = np.divide(
@@ -418,9 +648,10 @@ class MarketModel(mesa.Model):
         ids_s = [s.unique_id for s in solvers]
         due = buyer_price * bought
         can_pay = due <= self.ledger.balances("money", ids_s) + 1e-9
-        for j in np.flatnonzero(~can_pay):
+        staked = np.array([s.stake for s in solvers]) >= inc.staking.solver_min_stake - 1e-12
+        for j in np.flatnonzero(~can_pay | ~staked):
             for i in np.flatnonzero(alloc[:, j]):
-                reasons[(i, j)] = "insufficient_funds"
+                reasons[(i, j)] = "insufficient_funds" if not can_pay[j] else "insufficient_stake"
         for i, j in zip(*np.nonzero(alloc), strict=True):
             if (i, j) in reasons:
                 continue
@@ -429,11 +660,63 @@ class MarketModel(mesa.Model):
                 industry=int(tasks.industry[j]),
                 round=self.round,
                 price=float(seller_price[i]),
-                fhe=bool(fhe[j]),
-                proof=bool(proof[j]),
+                fhe=bool(rm.fhe[j]),
+                proof=bool(rm.proof[j]),
             )
             if why:
                 reasons[(i, j)] = why
+
+        # verification of the trades that passed the contract's checks
+        pairs = [(i, j) for i, j in zip(*np.nonzero(alloc), strict=True) if (i, j) not in reasons]
+        audited = self.verification_rng.random(len(pairs)) < (ver.audit_rate if verify else 0)
+        flagged = np.zeros((n, m), dtype=bool)
+        if verify and ver.bid_screen:  # public estimate: claimed quality, fee, median solver
+            market = self.config.market
+            typical = (
+                self.seconds_per_unit * (market.compute_price_low + market.compute_price_high) / 2
+            )
+            estimate = rm.quality[:, None] * tasks.fee[None, :] - typical
+            flagged = (rm.reported.bid_matrix() < (1 - ver.screen_margin) * estimate) & (
+                estimate > 0
+            )
+        attempts = dict.fromkeys(ADVERSARIES, 0)
+        detected = dict.fromkeys(ADVERSARIES, 0)
+        caught_c, caught_s = np.zeros(n), np.zeros(m)
+        lazy_caught = np.zeros(m, dtype=bool)
+        false_positives = 0
+        for (i, j), audit in zip(pairs, audited, strict=True):
+            seller, buyer = corps[i].adversary, solvers[j].adversary
+            for role in (seller, buyer):
+                if role and role != "lazy":  # a lazy solver cheats once it has the data
+                    attempts[role] += 1
+            if not verify:
+                attempts["lazy"] += buyer == "lazy"
+                continue
+            why = None
+            if seller == "sybil" and ver.identity_check:
+                why = "failed_identity_check"
+            elif seller == "poisoner" and (ver.quality_proof or audit):
+                why = "failed_quality_proof" if ver.quality_proof else "failed_audit"
+            elif flagged[i, j]:
+                why = "failed_bid_screen"
+            if why == "failed_bid_screen":
+                caught_s[j] += 1
+                if buyer == "colluder":
+                    detected["colluder"] += 1
+                else:
+                    false_positives += 1
+            elif why:
+                caught_c[i] += 1
+                detected[seller] += 1
+            if why:
+                reasons[(i, j)] = why
+            elif buyer == "lazy":
+                attempts["lazy"] += 1
+                if ver.evaluation_proof or audit:
+                    lazy_caught[j] = True  # the delivery stands; the task client pays nothing
+                    caught_s[j] += 1
+                    detected["lazy"] += 1
+
         for i, j in reasons:
             accepted[i, j] = 0.0
         funded = np.where(can_pay, due, 0.0)
@@ -462,20 +745,55 @@ class MarketModel(mesa.Model):
                     }
                 )
             )
-        return accepted, seller_price, buyer_price, len(reasons)
+        lazy = np.array([s.adversary == "lazy" for s in solvers], dtype=bool)
+        return Settlement(
+            accepted=accepted,
+            seller_price=seller_price,
+            buyer_price=buyer_price,
+            rejected=len(reasons),
+            verified=verify,
+            lazy=lazy,
+            lazy_caught=lazy_caught,
+            caught_corporations=caught_c,
+            caught_solvers=caught_s,
+            attempts=attempts,
+            detected=detected,
+            false_positives=false_positives,
+        )
 
-    def _execute(
-        self,
-        solvers: list[Solver],
-        tasks: Tasks,
-        quality: np.ndarray,
-        proc_cost: np.ndarray,
-        accepted: np.ndarray,
-    ) -> None:
-        """Solvers process the data: task clients pay fees, compute providers are paid."""
-        ids = [s.unique_id for s in solvers]
-        self.ledger.transfer("money", WORLD, ids, tasks.fee * (quality @ accepted))
-        self.ledger.transfer("money", ids, WORLD, proc_cost * accepted.sum(axis=0))
+    def _models(self, rm: RoundMarket, accepted: np.ndarray) -> np.ndarray:
+        """Each solver's model accuracy on its task's industry.
+
+        Models are trained with JAX on the rows each solver bought (weighted by the share
+        of each seller's supply) and the public rows; a lazy solver returns random weights.
+        """
+        shares = np.divide(
+            accepted,
+            rm.supply[:, None],
+            out=np.zeros_like(accepted),
+            where=rm.supply[:, None] > 0,
+        )
+        ids = [c.unique_id for c in rm.corporations]
+        accuracy = self.pool.model_accuracy(ids, shares, rm.tasks.industry)
+        lazy = np.array([s.adversary == "lazy" for s in rm.solvers], dtype=bool)
+        if lazy.any():
+            accuracy[lazy] = self.pool.random_model_accuracy(
+                rm.tasks.industry[lazy], self.valuation_rng
+            )
+        return accuracy
+
+    def _execute(self, rm: RoundMarket, settled: Settlement) -> None:
+        """Solvers process the data: task clients pay fees, compute providers are paid.
+
+        Fees follow the claimed quality; nothing is paid for a lazy solver's caught model.
+        Lazy solvers skip the work and pay no compute.
+        """
+        ids = [s.unique_id for s in rm.solvers]
+        accepted = settled.accepted
+        fees = np.where(settled.lazy_caught, 0.0, rm.tasks.fee * (rm.quality @ accepted))
+        self.ledger.transfer("money", WORLD, ids, fees)
+        work = np.where(settled.lazy, 0.0, rm.processing_cost * accepted.sum(axis=0))
+        self.ledger.transfer("money", ids, WORLD, work)
 
     def _ground_truth(
         self, corps: list[Corporation], solvers: list[Solver], accepted: np.ndarray
@@ -525,30 +843,209 @@ class MarketModel(mesa.Model):
             )
         return len(chosen)
 
-    def _emit(
-        self,
-        corps: list[Corporation],
-        solvers: list[Solver],
-        quality: np.ndarray,
-        accepted: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Mint the round's emission and return each agent's tokens.
+    def _reward(self, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray) -> Rewards:
+        """Mint the round's emission and share task revenue, by the regime's rule.
 
-        Corporations share theirs by quality-weighted units sold, solvers by units
-        processed. Nothing is minted in a round without trade.
+        ``intent_market``: if anything traded, the emission is split by ``shares``:
+        corporations by the value of the data they delivered (``data_value.method``; only
+        positive values earn), solvers by verified units processed times reputation,
+        validators by stake. Each solver pays ``revenue_share`` of its task fees to its
+        sellers in proportion to units times data value (by units where no seller has a
+        positive value).
+
+        ``yuma``: validators weight solvers by observed model accuracy; one Yuma epoch
+        splits the emission between solvers (incentive) and validators (dividends).
+        Corporations get nothing.
         """
         inc = self.config.incentives
-        data = quality * accepted.sum(axis=1)
-        work = accepted.sum(axis=0)
-        tokens_c, tokens_s = np.zeros(len(corps)), np.zeros(len(solvers))
-        if work.sum() <= 0:
-            return tokens_c, tokens_s
-        tokens_c = inc.emission_per_round * inc.corporation_share * data / data.sum()
-        tokens_s = inc.emission_per_round * (1 - inc.corporation_share) * work / work.sum()
-        self.ledger.mint([c.unique_id for c in corps], tokens_c)
-        self.ledger.mint([s.unique_id for s in solvers], tokens_s)
-        self.issued += float(tokens_c.sum() + tokens_s.sum())
-        return tokens_c, tokens_s
+        corps, solvers = rm.corporations, rm.solvers
+        validators = list(self.agents_by_type.get(Validator, []))
+        n, m = len(corps), len(solvers)
+        accepted = settled.accepted
+        tokens_c, tokens_s, tokens_v = np.zeros(n), np.zeros(m), np.zeros(len(validators))
+        revenue = np.zeros(n)
+        data_value = np.zeros(n)
+        emission = inc.emission.amount(self.round)
+        stake_v = np.array([v.stake for v in validators])
+        if inc.regime == "yuma":
+            if m and stake_v.sum() > 0:
+                weights = self._validator_weights(validators, solvers, accuracy)
+                ids = [s.unique_id for s in solvers]
+                result = yuma.epoch(
+                    weights,
+                    stake_v,
+                    self.bonds.aligned(len(validators), ids),
+                    kappa=inc.yuma.kappa,
+                    bond_penalty=inc.yuma.bond_penalty,
+                    bond_alpha=inc.yuma.bond_alpha,
+                )
+                self.bonds.store(ids, result.bonds)
+                tokens_s, tokens_v = yuma.split(result, emission, inc.yuma.validator_share)
+        elif accepted.sum() > 0:
+            sold = accepted.sum(axis=1)
+            contributors = np.flatnonzero(sold > 0)
+            if inc.data_value.method == "units":
+                data_value = rm.quality * sold
+            else:
+                data_value[contributors] = self.pool.values(
+                    [corps[i].unique_id for i in contributors],
+                    sold[contributors] / rm.supply[contributors],
+                    rm.tasks.industry,
+                    self.valuation_rng,
+                )
+            score = np.maximum(data_value, 0.0)
+            if score.sum() > 0:
+                tokens_c = emission * inc.shares.data_providers * score / score.sum()
+            work = np.where(settled.lazy_caught, 0.0, accepted.sum(axis=0))
+            work = work * self.reputation.value([s.unique_id for s in solvers])
+            if work.sum() > 0:
+                tokens_s = emission * inc.shares.solvers * work / work.sum()
+            if stake_v.sum() > 0:
+                tokens_v = emission * inc.shares.validators * stake_v / stake_v.sum()
+            fees = np.where(settled.lazy_caught, 0.0, rm.tasks.fee * (rm.quality @ accepted))
+            basis = accepted * score[:, None]
+            basis = np.where(basis.sum(axis=0) > 0, basis, accepted)
+            split = np.divide(basis, basis.sum(axis=0), out=np.zeros_like(basis), where=basis > 0)
+            paid = inc.revenue_share * fees[None, :] * split
+            revenue = paid.sum(axis=1)
+            self.ledger.transfer(
+                "money",
+                [s.unique_id for s in solvers] * n,
+                [c.unique_id for c in corps for _ in range(m)],
+                paid.ravel(),
+            )
+        for agents, tokens in ((corps, tokens_c), (solvers, tokens_s), (validators, tokens_v)):
+            if len(agents):
+                self.ledger.mint([a.unique_id for a in agents], tokens)
+                self.issued += float(tokens.sum())
+        return Rewards(tokens_c, tokens_s, tokens_v, revenue, data_value)
+
+    def _validator_weights(
+        self, validators: list[Validator], solvers: list[Solver], accuracy: np.ndarray
+    ) -> np.ndarray:
+        """Each validator's weights on the active solvers.
+
+        The dishonest validators back one favourite together, a lazy solver where there is
+        one.
+        """
+        ids = [s.unique_id for s in solvers]
+        cabal = [v for v in validators if not v.honest]
+        if cabal and cabal[0].favourite not in ids:
+            lazy = [s.unique_id for s in solvers if s.adversary == "lazy"]
+            pool = lazy or ids
+            favourite = pool[int(self.validator_rng.integers(len(pool)))]
+            for v in cabal:
+                v.favourite = favourite
+        return np.array([v.weights(ids, accuracy, self.validator_rng) for v in validators]).reshape(
+            len(validators), len(ids)
+        )
+
+    def _slash(self, rm: RoundMarket, settled: Settlement) -> tuple[np.ndarray, np.ndarray, float]:
+        """Slash agents caught this round by ``slash_fraction`` of their stake.
+
+        The tokens are burned or handed to validators by stake. Caught Sybil identities
+        are banned.
+
+        Returns:
+            Tokens slashed per corporation and per solver, and tokens burned.
+        """
+        staking = self.config.incentives.staking
+        slashed = []
+        burned = 0.0
+        validators = list(self.agents_by_type.get(Validator, []))
+        stake_v = np.array([v.stake for v in validators])
+        for agents, caught in (
+            (rm.corporations, settled.caught_corporations),
+            (rm.solvers, settled.caught_solvers),
+        ):
+            amounts = np.zeros(len(agents))
+            for k in np.flatnonzero(caught):
+                agent = agents[k]
+                amounts[k] = staking.slash_fraction * agent.stake
+                agent.stake -= amounts[k]
+                if agent.adversary == "sybil":
+                    agent.exited = self.round
+            total = float(amounts.sum())
+            if total > 0:
+                if staking.slashed_to == "redistribute" and stake_v.sum() > 0:
+                    self.ledger.transfer(
+                        "tokens",
+                        STAKE,
+                        [v.unique_id for v in validators],
+                        total * stake_v / stake_v.sum(),
+                    )
+                else:
+                    self.ledger.transfer("tokens", STAKE, MINT, total)
+                    self.issued -= total
+                    burned += total
+            slashed.append(amounts)
+        return slashed[0], slashed[1], burned
+
+    def _update_reputation(self, rm: RoundMarket, settled: Settlement) -> None:
+        """Verified trades count as successes, caught ones as failures."""
+        traded = settled.accepted > 0
+        self.reputation.update(
+            [c.unique_id for c in rm.corporations],
+            traded.sum(axis=1),
+            settled.caught_corporations,
+        )
+        self.reputation.update(
+            [s.unique_id for s in rm.solvers],
+            traded.sum(axis=0) - settled.lazy_caught * traded.sum(axis=0),
+            settled.caught_solvers,
+        )
+
+    def _extracted(
+        self,
+        rm: RoundMarket,
+        settled: Settlement,
+        outcome: mechanisms.Outcome,
+        rewards: Rewards,
+    ) -> dict[str, float]:
+        """Value cheaters took from others this round, by adversary kind (money units).
+
+        * poisoner: fees task clients paid for quality the data did not have;
+        * lazy: fees task clients paid for a random model (undetected);
+        * sybil: token value the identities earned beyond their group's share of
+          quality-weighted units among the round's contributors;
+        * colluder: the per-unit price colluders avoided (against the same market
+          cleared with their bids unshaded) times the units they bought.
+        """
+        accepted = settled.accepted
+        corps, solvers = rm.corporations, rm.solvers
+        fee = rm.tasks.fee
+        poisoner = np.array([c.adversary == "poisoner" for c in corps], dtype=bool)
+        sybil = np.array([c.adversary == "sybil" for c in corps], dtype=bool)
+        colluder = np.array([s.adversary == "colluder" for s in solvers], dtype=bool)
+        out = dict.fromkeys(ADVERSARIES, 0.0)
+        gap = (rm.quality - rm.true_quality)[:, None] * fee[None, :]
+        out["poisoner"] = float((gap * accepted)[poisoner].sum())
+        undetected = settled.lazy & ~settled.lazy_caught
+        out["lazy"] = float((fee * (rm.quality @ accepted))[undetected].sum())
+        tokens_c = rewards.corporations
+        if sybil.any() and tokens_c.sum() > 0:
+            units = rm.quality * accepted.sum(axis=1)
+            fair = tokens_c.sum() * units[sybil].sum() / units.sum()
+            out["sybil"] = self.config.incentives.token_price * float(tokens_c[sybil].sum() - fair)
+        bought = accepted.sum(axis=0)
+        if (colluder & (bought > 0)).any() and self.config.incentives.regime == "intent_market":
+            reported = rm.reported
+            shading = self.config.agents.adversaries.collusion_shading
+            bid = reported.bid.copy()
+            shaded = bid[..., colluder]
+            bid[..., colluder] = np.where(
+                shaded >= 0, shaded / (1 - shading), shaded / (1 + shading)
+            )  # the bids the colluders would have made
+            counter = self.mechanism.clear(
+                dataclasses.replace(reported, bid=bid),
+                rng=np.random.default_rng([self.config.seed, self.round]),
+            )
+            got = counter.allocation.sum(axis=0)
+            price_cf = np.divide(
+                counter.buyer_payment, got, out=settled.buyer_price.copy(), where=got > 1e-9
+            )
+            out["colluder"] = float(((price_cf - settled.buyer_price) * bought)[colluder].sum())
+        return out
 
     def _exits(self, corps: list[Corporation], solvers: list[Solver]) -> tuple[int, int]:
         grace = self.config.agents.grace_rounds
@@ -560,23 +1057,18 @@ class MarketModel(mesa.Model):
             counts.append(len(leaving))
         return counts[0], counts[1]
 
-    def _record_trades(
-        self,
-        corps: list[Corporation],
-        solvers: list[Solver],
-        tasks: Tasks,
-        accepted: np.ndarray,
-        seller_price: np.ndarray,
-        buyer_price: np.ndarray,
-        kappa: np.ndarray,
-        value: np.ndarray,
-        fhe: np.ndarray,
-        proof: np.ndarray,
-    ) -> None:
+    def _record_trades(self, rm: RoundMarket, settled: Settlement) -> None:
+        accepted = settled.accepted
         rows, cols = np.nonzero(accepted)
         if rows.size == 0:
             return
+        corps, solvers, tasks = rm.corporations, rm.solvers, rm.tasks
         kinds = np.asarray(self.config.market.task_kinds)
+        verified = (
+            pd.array(~settled.lazy_caught[cols], dtype="boolean")
+            if settled.verified
+            else pd.array([pd.NA] * rows.size, dtype="boolean")
+        )
         self.trades.append(
             pd.DataFrame(
                 {
@@ -584,18 +1076,45 @@ class MarketModel(mesa.Model):
                     "seller": np.array([c.unique_id for c in corps])[rows],
                     "buyer": np.array([s.unique_id for s in solvers])[cols],
                     "units": accepted[rows, cols],
-                    "price": seller_price[rows],
-                    "buyer_price": buyer_price[cols],
+                    "price": settled.seller_price[rows],
+                    "buyer_price": settled.buyer_price[cols],
                     "task_kind": kinds[tasks.kind[cols]],
                     "task_industry": tasks.industry[cols],
                     "seller_industry": np.array([c.industry for c in corps])[rows],
-                    "seller_quality": np.array([c.quality for c in corps])[rows],
+                    "seller_quality": rm.quality[rows],
+                    "seller_true_quality": rm.true_quality[rows],
                     "fee": tasks.fee[cols],
-                    "true_cost": kappa[rows, cols],
-                    "true_value": value[rows, cols],
-                    "fhe": fhe[cols],
-                    "proof": proof[cols],
-                    "proof_verified": pd.array([pd.NA] * rows.size, dtype="boolean"),
+                    "true_cost": rm.cost[rows, cols],
+                    "true_value": rm.value[rows, cols],
+                    "fhe": rm.fhe[cols],
+                    "proof": rm.proof[cols],
+                    "proof_verified": verified,
+                }
+            )
+        )
+
+    def _record_adversaries(
+        self,
+        rm: RoundMarket,
+        settled: Settlement,
+        slashed_c: np.ndarray,
+        slashed_s: np.ndarray,
+        extracted: dict[str, float],
+    ) -> None:
+        slashed = dict.fromkeys(ADVERSARIES, 0.0)
+        for agents, amounts in ((rm.corporations, slashed_c), (rm.solvers, slashed_s)):
+            for agent, amount in zip(agents, amounts, strict=True):
+                if agent.adversary:
+                    slashed[agent.adversary] += float(amount)
+        self.adversaries.append(
+            pd.DataFrame(
+                {
+                    "round": self.round,
+                    "adversary": list(ADVERSARIES),
+                    "attempts": [settled.attempts[a] for a in ADVERSARIES],
+                    "detected": [settled.detected[a] for a in ADVERSARIES],
+                    "slashed": [slashed[a] for a in ADVERSARIES],
+                    "extracted": [extracted[a] for a in ADVERSARIES],
                 }
             )
         )
@@ -614,16 +1133,22 @@ class MarketModel(mesa.Model):
         """One row per trade rejected at settlement, with the reason."""
         return _concat(self.rejected, REJECTED_COLUMNS)
 
+    def adversaries_frame(self) -> pd.DataFrame:
+        """Per round and adversary kind: attempts, detections, slashed tokens, extraction."""
+        return _concat(self.adversaries, ADVERSARY_COLUMNS)
+
     def ground_truth_frame(self) -> pd.DataFrame:
         """One row per real job run so far, with its measurement."""
         return _concat([pd.DataFrame(self.measurements)] if self.measurements else [], GT_COLUMNS)
 
     def agents_frame(self) -> pd.DataFrame:
-        """One row per agent that ever joined, with its state now."""
+        """One row per agent that ever joined (validators included), with its state now."""
         rows = []
-        for agent in list(self.agents_by_type.get(Corporation, [])) + list(
+        market_agents = list(self.agents_by_type.get(Corporation, [])) + list(
             self.agents_by_type.get(Solver, [])
-        ):
+        )
+        reputation = self.reputation.value([a.unique_id for a in market_agents])
+        for agent, rep in zip(market_agents, reputation, strict=True):
             corp = isinstance(agent, Corporation)
             rows.append(
                 {
@@ -631,11 +1156,14 @@ class MarketModel(mesa.Model):
                     "kind": agent.kind,
                     "strategy": agent.strategy.name,
                     "report_factor": agent.strategy.factor,
+                    "adversary": agent.adversary or "",
                     "industry": agent.industry if corp else -1,
                     "units": agent.supply if corp else agent.capacity,
                     "quality": agent.quality if corp else float("nan"),
+                    "true_quality": agent.true_quality if corp else float("nan"),
                     "unit_cost": agent.sharing_cost if corp else agent.processing_cost,
-                    "stake": 0.0 if corp else agent.stake,
+                    "stake": agent.stake,
+                    "reputation": float(rep),
                     "entered": agent.entered,
                     "exited": -1 if agent.exited is None else agent.exited,
                     "active": agent.active,
@@ -644,6 +1172,31 @@ class MarketModel(mesa.Model):
                     "units_traded": agent.units_traded,
                     "money": self.ledger.balance("money", agent.unique_id),
                     "tokens": self.ledger.balance("tokens", agent.unique_id),
+                }
+            )
+        for validator in self.agents_by_type.get(Validator, []):
+            rows.append(
+                {
+                    "agent": validator.unique_id,
+                    "kind": validator.kind,
+                    "strategy": "honest" if validator.honest else "dishonest",
+                    "report_factor": 0.0,
+                    "adversary": "" if validator.honest else "dishonest_validator",
+                    "industry": -1,
+                    "units": 0.0,
+                    "quality": float("nan"),
+                    "true_quality": float("nan"),
+                    "unit_cost": float("nan"),
+                    "stake": validator.stake,
+                    "reputation": float("nan"),
+                    "entered": 0,
+                    "exited": -1,
+                    "active": True,
+                    "running_utility": float("nan"),
+                    "utility_total": float("nan"),
+                    "units_traded": 0.0,
+                    "money": self.ledger.balance("money", validator.unique_id),
+                    "tokens": self.ledger.balance("tokens", validator.unique_id),
                 }
             )
         return pd.DataFrame(rows).sort_values("agent", ignore_index=True)

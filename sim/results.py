@@ -15,7 +15,7 @@ import yaml
 
 from sim.config import SimConfig
 
-TABLES = ("rounds", "trades", "agents", "rejected", "ground_truth")
+TABLES = ("rounds", "trades", "agents", "rejected", "adversaries", "ground_truth")
 DONE = "DONE"
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -34,6 +34,8 @@ class RunResult:
         trades: one row per executed trade.
         agents: one row per agent that ever joined, with its final state.
         rejected: one row per trade the settlement step rejected, with the reason.
+        adversaries: per round and adversary kind: cheating trades, detections, slashed
+            tokens and value extracted.
         ground_truth: one row per trade also run as a real job, with its measurement (wall
             times differ between runs; every other table is reproducible).
         config: the configuration that produced it.
@@ -43,6 +45,7 @@ class RunResult:
     trades: pd.DataFrame
     agents: pd.DataFrame
     rejected: pd.DataFrame
+    adversaries: pd.DataFrame
     ground_truth: pd.DataFrame
     config: SimConfig
 

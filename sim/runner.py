@@ -48,6 +48,7 @@ def run(config: SimConfig | Mapping[str, Any] | Any, *, progress: bool = False) 
         trades=model.trades_frame(),
         agents=model.agents_frame(),
         rejected=model.rejected_frame(),
+        adversaries=model.adversaries_frame(),
         ground_truth=model.ground_truth_frame(),
         config=config,
     )

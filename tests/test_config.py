@@ -53,10 +53,20 @@ def test_round_trip_through_dict():
         ),
         ({"agents": {"solver_strategies": {"truthful": 0.0}}}, "weights must sum to > 0"),
         (
-            {"incentives": {"regime": "yuma"}},
-            "incentives.regime: 'yuma' not allowed, allowed: intent_market",
+            {"incentives": {"regime": "bitcoin"}},
+            "incentives.regime: 'bitcoin' not allowed, allowed: intent_market, yuma",
         ),
-        ({"incentives": {"corporation_share": 1.5}}, r"must be in \[0, 1\]"),
+        ({"incentives": {"shares": {"validators": 1.5}}}, r"must be in \[0, 1\]"),
+        ({"incentives": {"shares": {"validators": 0.5}}}, "incentives.shares: must sum to 1"),
+        (
+            {"incentives": {"data_value": {"method": "banzhaf"}}},
+            "allowed: units, loo, shapley, exact_shapley",
+        ),
+        (
+            {"agents": {"adversaries": {"lazy": 0.7, "colluder": 0.5}}},
+            r"agents.adversaries.colluder: lazy \+ colluder must be <= 1",
+        ),
+        ({"incentives": {"emission": {"schedule": "linear"}}}, "allowed: constant, decay"),
         ({"market": {"fee_low": 7.0}}, r"market.fee_low: must be <= market.fee_high \(6.0\)"),
         (
             {"market": {"task_kinds": ["a", "a"]}},

@@ -23,7 +23,7 @@ def test_every_config_key_is_documented():
         for prefix, name in _keys(SimConfig)
         if name not in ("name", "params")
         and f"`{name}`" not in text
-        and f"`intent.{name}`" not in text
+        and f"`{prefix.rstrip('.').rpartition('.')[2]}.{name}`" not in text
     ]
     assert not missing
 

@@ -21,6 +21,7 @@ def test_save_writes_tables_config_and_done_last(result, tmp_path):
         "trades.parquet",
         "agents.parquet",
         "rejected.parquet",
+        "adversaries.parquet",
         "ground_truth.parquet",
         "config.yaml",
         "DONE",
