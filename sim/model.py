@@ -1005,7 +1005,8 @@ class MarketModel(mesa.Model):
         """Value cheaters took from others this round, by adversary kind (money units).
 
         * poisoner: fees task clients paid for quality the data did not have;
-        * lazy: fees task clients paid for a random model (undetected);
+        * lazy: fees task clients paid for a random model, and the token value of the
+          rewards the undetected lazy solver earned;
         * sybil: token value the identities earned beyond their group's share of
           quality-weighted units among the round's contributors;
         * colluder: the per-unit price colluders avoided (against the same market
@@ -1021,12 +1022,15 @@ class MarketModel(mesa.Model):
         gap = (rm.quality - rm.true_quality)[:, None] * fee[None, :]
         out["poisoner"] = float((gap * accepted)[poisoner].sum())
         undetected = settled.lazy & ~settled.lazy_caught
-        out["lazy"] = float((fee * (rm.quality @ accepted))[undetected].sum())
+        price = self.config.incentives.token_price
+        out["lazy"] = float(
+            (fee * (rm.quality @ accepted) + price * rewards.solvers)[undetected].sum()
+        )
         tokens_c = rewards.corporations
         if sybil.any() and tokens_c.sum() > 0:
             units = rm.quality * accepted.sum(axis=1)
             fair = tokens_c.sum() * units[sybil].sum() / units.sum()
-            out["sybil"] = self.config.incentives.token_price * float(tokens_c[sybil].sum() - fair)
+            out["sybil"] = price * float(tokens_c[sybil].sum() - fair)
         bought = accepted.sum(axis=0)
         if (colluder & (bought > 0)).any() and self.config.incentives.regime == "intent_market":
             reported = rm.reported

@@ -87,7 +87,10 @@ class RunResult:
         r = self.rounds
         items = {
             "rounds": len(r),
-            "mechanism": self.config.mechanism.name,
+            "incentives": self.config.incentives.regime,
+            "mechanism": self.config.mechanism.name
+            if self.config.incentives.regime == "intent_market"
+            else "open data at price 0",
             "mean efficiency": r["efficiency"].mean(),
             "total welfare": r["welfare"].sum(),
             "total optimal welfare": r["optimal_welfare"].sum(),
@@ -97,7 +100,12 @@ class RunResult:
             "rejected trades": int(r["rejected_trades"].sum()),
             "corporations active (last round)": int(r["corporations_active"].iloc[-1]),
             "solvers active (last round)": int(r["solvers_active"].iloc[-1]),
+            "mean share of corporations supplying": r["data_share"].mean(),
+            "mean model accuracy": r["model_accuracy"].mean(),
             "tokens emitted": r["emission"].sum(),
+            "cheating trades (detected)": f"{int(r['cheat_attempts'].sum())} "
+            f"({int(r['detections'].sum())})",
+            "tokens slashed": r["slashed"].sum(),
             "ground-truth jobs": len(self.ground_truth),
             "ground-truth jobs failed": int((~self.ground_truth["ok"].astype(bool)).sum()),
         }
