@@ -4,7 +4,8 @@ The value of a coalition of owners is the held-out accuracy of a logistic regres
 with JAX on their rows (:class:`CoalitionValue`). Every coalition is a 0/1 mask over one
 padded row pool, and masks are evaluated in fixed-size batches through
 :func:`crypto.train.train_subsets` (``jax.vmap``), so one compiled program serves every round
-of a simulation. Values are cached by coalition.
+of a simulation. Values are cached by coalition; a cache shared across instances (keyed by
+the owners' labels) carries values from one round of a simulation to the next.
 
 * :func:`leave_one_out`: ``v(N) - v(N without i)``, ``n + 1`` models.
 * :func:`exact_shapley`: every coalition, ``2^n`` models (small ``n`` only).
@@ -16,6 +17,7 @@ of a simulation. Values are cached by coalition.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Callable
 from itertools import combinations
@@ -50,6 +52,10 @@ class CoalitionValue:
         shares: ``(n,)`` weight of each owner's rows when it is in a coalition (for example
             the share of its data it sold); default 1.
         test_weight: weight of each held-out row in the accuracy; default equal.
+        labels: a hashable label per owner that identifies its rows and their weight (for
+            example ``(owner id, share)``); with ``cache``, coalitions are keyed by their
+            members' labels, so equal coalitions of different instances share one value.
+        cache: a dict to keep values in (default: a new one, keyed by member indices).
 
     Raises:
         ValueError: on mismatched shapes or an owner index out of range.
@@ -68,6 +74,8 @@ class CoalitionValue:
         pad_rows: int = 512,
         shares: np.ndarray | None = None,
         test_weight: np.ndarray | None = None,
+        labels: list | None = None,
+        cache: dict | None = None,
     ) -> None:
         owner = np.asarray(owner)
         if x.ndim != 2 or y.shape != (x.shape[0],) or owner.shape != y.shape:
@@ -92,7 +100,10 @@ class CoalitionValue:
         self.test_weight = weight / weight.sum()
         self.config = config or TrainConfig(epochs=100)
         self.seed = seed
-        self.cache: dict[bytes, float] = {}
+        if labels is not None and len(labels) != n:
+            raise ValueError(f"CoalitionValue: need one label per owner ({n}), got {len(labels)}")
+        self.labels = labels
+        self.cache: dict = {} if cache is None else cache
         self.trained = 0
 
     def masks(self, coalitions: np.ndarray, row_weight: np.ndarray | None = None) -> np.ndarray:
@@ -124,7 +135,16 @@ class CoalitionValue:
     def __call__(self, coalitions: np.ndarray) -> np.ndarray:
         """Values of coalitions ``(k, n)`` bool, trained only for those not cached."""
         coalitions = np.asarray(coalitions, bool).reshape(-1, self.n)
-        keys = [np.packbits(c).tobytes() for c in coalitions]
+        if self.labels is None:
+            keys = [np.packbits(c).tobytes() for c in coalitions]
+        else:
+            keys = [  # a digest of the members' labels: small, whatever the coalition's size
+                hashlib.blake2b(
+                    "\x1f".join(sorted(repr(self.labels[k]) for k in np.flatnonzero(c))).encode(),
+                    digest_size=16,
+                ).digest()
+                for c in coalitions
+            ]
         todo = [i for i, key in enumerate(keys) if key not in self.cache]
         unique = list(dict.fromkeys(keys[i] for i in todo))
         if unique:

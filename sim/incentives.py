@@ -73,6 +73,8 @@ class DataPool:
             for _ in range(config.public_rows)
         ]
         self.rows: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self.cache: dict = {}  # coalition (digest of members' (id, share)) -> value
+        self.trained = 0  # models trained for data values so far
 
     def add(self, corporation: int, industry: int, quality: float, rows: int) -> None:
         """Draw ``rows`` rows of ``industry`` at label quality ``quality`` for a corporation."""
@@ -89,16 +91,12 @@ class DataPool:
         ).astype(int)
         return np.concatenate(xs), np.concatenate(ys), owner
 
-    def _value(
-        self,
-        owners: Sequence[int],
-        industry_weights: np.ndarray,
-        shares: np.ndarray | None = None,
-    ):
+    def _value(self, owners: Sequence[int], shares: np.ndarray | None = None):
         from crypto.train import TrainConfig
         from crypto.valuation import CoalitionValue
 
         x, y, owner = self._stack(owners)
+        shares = np.ones(len(owners)) if shares is None else np.asarray(shares, float)
         return CoalitionValue(
             x,
             y,
@@ -109,8 +107,10 @@ class DataPool:
             TrainConfig(epochs=self.config.epochs),
             seed=self.seed,
             pad_rows=1024,
-            shares=None if shares is None else np.append(shares, 1.0),
-            test_weight=np.repeat(industry_weights, self.x_test.shape[1]),
+            shares=np.append(shares, 1.0),
+            labels=[(o, round(float(w), 9)) for o, w in zip(owners, shares, strict=True)]
+            + ["public"],
+            cache=self.cache,
         )
 
     def model_accuracy(
@@ -123,7 +123,7 @@ class DataPool:
             shares: ``(n, m)`` share of each corporation's rows each solver trained on.
             industries: ``(m,)`` the industry each solver's task serves.
         """
-        value = self._value(owners, np.ones(self.x_test.shape[0]))
+        value = self._value(owners)
         weights = np.vstack([shares, np.ones((1, shares.shape[1]))])  # public rows: all
         k, rows, _ = self.x_test.shape
         correct = value.correct(value.masks(weights.T)).reshape(-1, k, rows)
@@ -139,27 +139,21 @@ class DataPool:
         return out
 
     def values(
-        self,
-        owners: Sequence[int],
-        shares: np.ndarray,
-        industries: np.ndarray,
-        rng: np.random.Generator,
+        self, owners: Sequence[int], shares: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         """Data value of each corporation in ``owners`` by the configured Shapley method.
 
-        The coalition value is the accuracy, on held-out rows of each industry weighted by
-        its count in ``industries`` (this round's tasks), of a model trained on the
-        coalition's rows
-        (each owner's rows weighted by ``shares``, the share of its data it sold) plus the
-        public rows.
+        The coalition value is the accuracy, on the held-out rows of every industry, of a
+        model trained on the coalition's rows (each owner's rows weighted by ``shares``, the
+        share of its data it sold) plus the public rows. Coalition values are cached across
+        rounds: a coalition whose members sold the same shares again is not retrained.
         """
         from crypto.valuation import exact_shapley, leave_one_out, monte_carlo_shapley
 
         n = len(owners)
         if n == 0:
             return np.zeros(0)
-        weights = np.bincount(industries, minlength=self.x_test.shape[0])
-        value = self._value(owners, weights, shares)
+        value = self._value(owners, shares)
 
         def with_public(coalitions: np.ndarray) -> np.ndarray:
             coalitions = np.asarray(coalitions, bool)
@@ -167,12 +161,15 @@ class DataPool:
 
         method = self.config.method
         if method == "loo":
-            return leave_one_out(with_public, n)
-        if method == "exact_shapley":
-            return exact_shapley(with_public, n, self.config.max_exact_players)
-        return monte_carlo_shapley(
-            with_public, n, self.config.permutations, rng, self.config.truncation
-        )
+            out = leave_one_out(with_public, n)
+        elif method == "exact_shapley":
+            out = exact_shapley(with_public, n, self.config.max_exact_players)
+        else:
+            out = monte_carlo_shapley(
+                with_public, n, self.config.permutations, rng, self.config.truncation
+            )
+        self.trained += value.trained
+        return out
 
 
 class YumaBonds:

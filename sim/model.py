@@ -890,7 +890,6 @@ class MarketModel(mesa.Model):
                 data_value[contributors] = self.pool.values(
                     [corps[i].unique_id for i in contributors],
                     sold[contributors] / rm.supply[contributors],
-                    rm.tasks.industry,
                     self.valuation_rng,
                 )
             score = np.maximum(data_value, 0.0)

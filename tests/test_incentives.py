@@ -245,3 +245,20 @@ def test_yuma_clips_a_minority_cabal_backing_a_lazy_solver():
     # a majority cabal sets the consensus and takes everything
     assert share_honest <= share_minority < 0.35
     assert share_majority > 0.9
+
+
+def test_data_values_are_cached_across_rounds_when_the_data_did_not_change():
+    from sim.config import DataValueConfig
+    from sim.incentives import DataPool
+
+    pool = DataPool(DataValueConfig(method="exact_shapley"), 6, 3, seed=0)
+    for corp in range(4):
+        pool.add(corp, corp % 3, 0.9, 8)
+    first = pool.values([0, 1, 2, 3], np.ones(4), np.random.default_rng(0))
+    trained = pool.trained
+    assert trained == 16
+    again = pool.values([0, 1, 2, 3], np.ones(4), np.random.default_rng(1))
+    np.testing.assert_allclose(again, first)
+    assert pool.trained == trained  # same sellers, same shares: nothing retrained
+    pool.values([0, 1, 2, 3], np.array([1, 1, 1, 0.5]), np.random.default_rng(2))
+    assert pool.trained == trained + 8  # only coalitions holding the changed seller

@@ -100,3 +100,23 @@ def test_coalition_value_rejects_bad_owners():
     with pytest.raises(ValueError, match="owner"):
         CoalitionValue(np.zeros((2, 3)), np.zeros(2), np.array([0, 5]), np.zeros((1, 3)),
                        np.zeros(1), 2)  # fmt: skip
+
+
+def test_a_shared_cache_carries_values_across_instances_by_label():
+    base = _pool(0, [0.9, 0.8, 0.3])
+    rows = base.rows
+    cache = {}
+
+    def value(labels):
+        return CoalitionValue(base.x[:rows], base.y[:rows], base.owner, np.asarray(base.x_test),
+                              np.asarray(base.y_test), 3, labels=labels, cache=cache)  # fmt: skip
+
+    first = value(["a", "b", "c"])
+    v1 = exact_shapley(first, 3)
+    assert first.trained == 8
+    again = value(["a", "b", "c"])
+    np.testing.assert_allclose(exact_shapley(again, 3), v1)
+    assert again.trained == 0  # every coalition came from the shared cache
+    relabelled = value(["a", "b", "d"])  # owner 2's data (or its share) changed
+    exact_shapley(relabelled, 3)
+    assert relabelled.trained == 4  # only the coalitions with owner 2 are retrained
