@@ -18,6 +18,8 @@ USAGE = """usage: intentlab COMMAND [ARGS]
 commands:
   run [OVERRIDES] [-m]   run a simulation (Hydra overrides; -m for a multirun sweep)
   figures RUN_DIR        redraw the figures of a complete run directory
+  collect SWEEP_DIR [--table NAME] [--out FILE]
+                         every complete run's table in one long Parquet table
   bench [--out FILE] [--quick]
                          speed benchmarks, written as a JSON report
   calibrate [--out DIR] [--quick] [--repeats N]
@@ -27,6 +29,7 @@ examples:
   intentlab run
   intentlab run market=small rounds=20 mechanism.tick=0.05
   intentlab run -m seed=0,1,2 hydra.sweep.dir=results/seeds
+  intentlab collect results/seeds
 """
 
 # Hydra flags that take a value (the value is not an override).
@@ -192,6 +195,36 @@ def figures_command(args: Sequence[str]) -> int:
     return 0
 
 
+def collect_command(args: Sequence[str]) -> int:
+    """``intentlab collect SWEEP_DIR``: stack the complete runs' tables, warn about the rest."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="intentlab collect")
+    parser.add_argument("sweep", type=Path, help="a sweep directory (hydra.sweep.dir)")
+    parser.add_argument("--table", default="rounds", help="table to collect (default rounds)")
+    parser.add_argument("--out", type=Path, help="default: SWEEP_DIR/<table>_collected.parquet")
+    options = parser.parse_args(list(args))
+    from experiments.collect import collect
+    from sim.results import write_atomic
+
+    try:
+        found = collect(options.sweep, options.table)
+    except FileNotFoundError as exc:
+        print(f"intentlab collect: error: {exc}", file=sys.stderr)
+        return 2
+    for directory in found.incomplete:
+        print(f"warning: incomplete run (no DONE), not collected: {directory}", file=sys.stderr)
+    out = options.out or options.sweep / f"{options.table}_collected.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, lambda p: found.table.to_parquet(p, index=False))
+    print(
+        f"{len(found.runs)} complete runs, {len(found.incomplete)} incomplete; "
+        f"swept: {', '.join(found.swept) or 'nothing but the seed'}; "
+        f"{len(found.table)} rows: {out}"
+    )
+    return 0
+
+
 def bench_command(args: Sequence[str]) -> int:
     """``intentlab bench``: run the benchmarks and write a JSON report."""
     import argparse
@@ -277,6 +310,7 @@ def calibrate_command(args: Sequence[str]) -> int:
 COMMANDS = {
     "run": run_command,
     "figures": figures_command,
+    "collect": collect_command,
     "bench": bench_command,
     "calibrate": calibrate_command,
 }

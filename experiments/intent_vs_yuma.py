@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from sim.config import INCENTIVE_REGIMES, SimConfig, between, build_config, param, plain
+from sim.config import INCENTIVE_REGIMES, SimConfig, between, build_config, param
 from sim.results import write_complete
 
 #: The per-round figures the study compares (column, axis label).
@@ -101,9 +101,10 @@ def save(
     """
     import yaml
 
+    from experiments import config_record
     from experiments.figures import plot_regimes
 
-    config = {**base.to_dict(), "study": plain(dataclasses.asdict(study))}
+    config = config_record(base, study)
     return write_complete(
         directory,
         {

@@ -21,7 +21,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import mechanisms
-from sim.config import ConfigError, SimConfig, between, build_config, param, plain
+from sim.config import ConfigError, SimConfig, between, build_config, param
 from sim.model import MarketModel
 from sim.results import write_complete
 
@@ -159,9 +159,10 @@ def save(table: pd.DataFrame, base: SimConfig, study: ComparisonConfig, director
     """Write ``comparison.parquet``, ``comparison.png``/``.pdf``, ``config.yaml``, ``DONE``."""
     import yaml
 
+    from experiments import config_record
     from experiments.figures import plot_comparison
 
-    config = {**base.to_dict(), "study": plain(dataclasses.asdict(study))}
+    config = config_record(base, study)
     return write_complete(
         directory,
         {

@@ -9,12 +9,15 @@ from pathlib import Path
 from typing import Any
 
 import hydra
+import yaml
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments import CONFIG_DIR, intent_vs_yuma, mechanism_comparison
+from experiments import CONFIG_DIR, config_record, intent_vs_yuma, mechanism_comparison
 from experiments.figures import plot_rounds
+from sim.results import DONE
 
 #: Study kinds: the module that validates (``load_study``) and runs, saves and summarizes
 #: (``execute``) each.
@@ -38,22 +41,53 @@ def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
     return config, STUDIES[kind].load_study(study)
 
 
+def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bool:
+    """Whether ``directory`` already holds the complete result of this configuration.
+
+    Args:
+        directory: a run's output directory.
+        record: the config the run would save (:func:`experiments.config_record`).
+        key: the setting that chose the directory, for the error message.
+
+    Raises:
+        ConfigError: if the directory is complete but holds a different configuration.
+    """
+    if not (directory / DONE).is_file():
+        return False  # absent or incomplete: (re)run it
+    saved = yaml.safe_load((directory / "config.yaml").read_text())
+    if saved != yaml.safe_load(yaml.safe_dump(record, sort_keys=False)):
+        raise sim.ConfigError(
+            key,
+            f"{directory} holds a complete run of another configuration; "
+            "choose another output directory",
+        )
+    return True
+
+
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """Run what the config describes, save it in Hydra's output directory, plot it."""
     for name in ("MESA", "jax"):  # their INFO lines are start-up noise in a run log
         logging.getLogger(name).setLevel(logging.WARNING)
+    hydra_cfg = HydraConfig.get()
+    out = Path(hydra_cfg.runtime.output_dir)
+    multirun = hydra_cfg.mode == RunMode.MULTIRUN
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     try:
         config, study = resolve(cfg)
+        done = is_complete(out, config_record(config, study), key)
     except sim.ConfigError as exc:
         print(f"intentlab run: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    out = Path(HydraConfig.get().runtime.output_dir)
+    if done:
+        print(f"complete, skipped: {out}")  # a re-run sweep keeps finished runs
+        return
+    progress = not multirun  # parallel jobs: the launcher reports progress
     if study is not None:
-        print(STUDIES[study.kind].execute(config, study, out, progress=True).to_string())
+        print(STUDIES[study.kind].execute(config, study, out, progress=progress).to_string())
         print(f"results: {out}")
         return
-    result = sim.run(config, progress=True)
+    result = sim.run(config, progress=progress)
     plot_rounds(
         result.rounds, out / "rounds.png", title=f"{config.mechanism.name}, seed {config.seed}"
     )

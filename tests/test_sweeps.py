@@ -1,0 +1,114 @@
+"""Sweeps on local cores, resuming an interrupted sweep, and `intentlab collect`."""
+
+import os
+import signal
+import subprocess
+import time
+
+import pandas as pd
+import pytest
+
+from tests.test_cli import INTENTLAB, TINY, intentlab
+
+TABLES = ("rounds.parquet", "trades.parquet", "agents.parquet", "adversaries.parquet")
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory):
+    """The same two-job sweep on all local cores (the default) and serially."""
+    root = tmp_path_factory.mktemp("sweeps")
+    parallel = intentlab(
+        "run", "-m", "seed=0,1", *TINY, f"hydra.sweep.dir={root / 'parallel'}", cwd=root
+    )
+    serial = intentlab(
+        "run", "-m", "seed=0,1", *TINY, "hydra/launcher=basic", f"hydra.sweep.dir={root / 'serial'}",
+        cwd=root,
+    )  # fmt: skip
+    assert parallel.returncode == 0, parallel.stderr
+    assert serial.returncode == 0, serial.stderr
+    return root, parallel
+
+
+def test_local_parallel_sweep_equals_the_serial_one(sweeps):
+    root, parallel = sweeps
+    assert "LokyBackend" in parallel.stdout + parallel.stderr  # it ran on the joblib launcher
+    for job in ("0", "1"):
+        for name in (*TABLES, "config.yaml", "DONE"):
+            a = (root / "parallel" / job / name).read_bytes()
+            assert a == (root / "serial" / job / name).read_bytes(), (job, name)
+
+
+def test_rerunning_a_complete_sweep_recomputes_nothing(sweeps):
+    root, _ = sweeps
+    before = {p: p.stat().st_mtime_ns for p in (root / "serial").rglob("*.parquet")}
+    again = intentlab(
+        "run", "-m", "seed=0,1", *TINY, "hydra/launcher=basic", f"hydra.sweep.dir={root / 'serial'}",
+        cwd=root,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("complete, skipped") == 2
+    assert {p: p.stat().st_mtime_ns for p in before} == before
+
+
+def test_a_killed_sweep_resumes_without_recomputing_finished_runs(tmp_path):
+    sweep = tmp_path / "sweep"
+    args = [INTENTLAB, "run", "-m", "seed=0,1,2", *TINY, "hydra/launcher=basic",
+            f"hydra.sweep.dir={sweep}"]  # fmt: skip
+    process = subprocess.Popen(
+        args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 240
+    while not (sweep / "0" / "DONE").exists():
+        assert process.poll() is None and time.monotonic() < deadline, "job 0 never finished"
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)  # interrupt the sweep after its first run
+    process.wait()
+    assert not (sweep / "2" / "DONE").exists()
+    finished = {p: p.stat().st_mtime_ns for p in (sweep / "0").glob("*.parquet")}
+    again = intentlab(*args[1:], cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "complete, skipped" in again.stdout
+    assert {p: p.stat().st_mtime_ns for p in finished} == finished
+    assert all((sweep / job / "DONE").exists() for job in ("0", "1", "2"))
+
+
+def test_a_complete_directory_of_another_config_is_refused(sweeps):
+    root, _ = sweeps
+    other = intentlab(
+        "run", "-m", "seed=0", "market=small", "rounds=4", "hydra/launcher=basic",
+        f"hydra.sweep.dir={root / 'serial'}", cwd=root,
+    )  # fmt: skip
+    assert other.returncode == 2
+    assert "hydra.sweep.dir:" in other.stderr and "another configuration" in other.stderr
+    assert "Traceback" not in other.stderr
+
+
+def test_collect_gathers_complete_runs_and_warns_about_the_rest(sweeps, tmp_path):
+    root, _ = sweeps
+    out = tmp_path / "collected.parquet"
+    (root / "parallel" / "9" / ".hydra").mkdir(parents=True)  # a run that never finished
+    result = intentlab("collect", str(root / "parallel"), "--out", str(out), cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert "incomplete run" in result.stderr and "/9" in result.stderr
+    table = pd.read_parquet(out)
+    assert set(table["seed"]) == {0, 1}
+    assert len(table) == 2 * 3  # two runs of three rounds
+    assert {"run", "round", "welfare"} <= set(table.columns)
+    assert "2 complete runs, 1 incomplete" in result.stdout
+
+
+def test_collect_names_swept_parameters_as_columns(tmp_path):
+    sweep = tmp_path / "sweep"
+    result = intentlab(
+        "run", "-m", "seed=3", "mechanism.tick=0.01,0.05", *TINY, f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    collected = intentlab("collect", str(sweep), "--table", "trades", cwd=tmp_path)
+    assert collected.returncode == 0, collected.stderr
+    table = pd.read_parquet(sweep / "trades_collected.parquet")
+    assert set(table["mechanism.tick"]) == {0.01, 0.05}
+    assert set(table["seed"]) == {3}
+    missing = intentlab("collect", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert missing.returncode == 2 and "no such directory" in missing.stderr
