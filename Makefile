@@ -5,14 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: install run test test-all lint format bench clean
+.PHONY: install run test test-all lint format bench notebooks clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,zk]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,zk,notebooks]"
 	touch $(STAMP)
 
 run: $(STAMP)  ## run the default experiment (pass overrides as ARGS="market=small rounds=10")
@@ -26,6 +26,9 @@ test-all: $(STAMP)  ## every test, slow ones included
 
 bench: $(STAMP)  ## speed benchmarks, JSON report under results/bench/
 	$(BIN)/intentlab bench
+
+notebooks: $(STAMP)  ## JupyterLab on notebooks/ (quickstart, mechanism comparison, calibration)
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
