@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: install run test test-all lint format bench notebooks clean
+.PHONY: install run test test-all lint format bench figures notebooks clean
 
 install: $(STAMP)
 
@@ -26,6 +26,10 @@ test-all: $(STAMP)  ## every test, slow ones included
 
 bench: $(STAMP)  ## speed benchmarks, JSON report under results/bench/
 	$(BIN)/intentlab bench
+
+figures: $(STAMP)  ## every preset on a small config, figures + manifest under results/figures/
+	$(BIN)/intentlab figures mechanism_comparison
+	$(BIN)/intentlab figures intent_vs_yuma
 
 notebooks: $(STAMP)  ## JupyterLab on notebooks/ (quickstart, mechanism comparison, calibration)
 	$(BIN)/jupyter lab notebooks/

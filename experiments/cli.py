@@ -7,6 +7,7 @@ with exit status 2 and no traceback. Valid overrides are handed to Hydra unchang
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,7 +18,8 @@ USAGE = """usage: intentlab COMMAND [ARGS]
 
 commands:
   run [OVERRIDES] [-m]   run a simulation (Hydra overrides; -m for a multirun sweep)
-  figures RUN_DIR        redraw the figures of a complete run directory
+  figures DIR|PRESET     figures (PDF, PNG) and a manifest of a run, sweep or study
+                         directory; a preset name runs it small first
   collect SWEEP_DIR [--table NAME] [--out FILE]
                          every complete run's table in one long Parquet table
   bench [--out FILE] [--quick]
@@ -175,23 +177,47 @@ def run_command(args: Sequence[str]) -> int:
     return 0
 
 
+#: Presets ``intentlab figures NAME`` (and ``make figures``) runs on small configs.
+SMALL_PRESETS = {
+    "mechanism_comparison": [
+        "study.corporations=[10,30]", "study.solvers=[3,8]", "study.seeds=2", "study.markets=2",
+    ],
+    "intent_vs_yuma": [
+        "study.seeds=2", "rounds=12", "market.n_corporations=30", "market.n_solvers=8",
+    ],
+}  # fmt: skip
+
+
 def figures_command(args: Sequence[str]) -> int:
-    """``intentlab figures RUN_DIR``: redraw a run's figures from its saved tables."""
+    """``intentlab figures DIR|PRESET``: a directory's figures and manifest, or a preset's.
+
+    A preset name runs the preset on a small config into ``results/figures/<preset>`` first.
+    """
     if len(args) != 1:
-        print("intentlab figures: error: expected one RUN_DIR", file=sys.stderr)
+        print(
+            "intentlab figures: error: expected one RUN_DIR, SWEEP_DIR or preset", file=sys.stderr
+        )
         return 2
-    from experiments.figures import plot_rounds
-    from sim.results import IncompleteRunError, RunResult
+    from experiments.redraw import draw
+    from sim.results import IncompleteRunError
 
     directory = Path(args[0])
+    if not directory.exists() and args[0] in SMALL_PRESETS:
+        directory = Path("results/figures") / args[0]
+        code = run_command(
+            [f"experiment={args[0]}", *SMALL_PRESETS[args[0]], f"hydra.run.dir={directory}"]
+        )
+        if code:
+            return code
     try:
-        result = RunResult.load(directory)
+        manifest = draw(directory)
     except (IncompleteRunError, FileNotFoundError) as exc:
         print(f"intentlab figures: error: {exc}", file=sys.stderr)
         return 2
-    title = f"{result.config.mechanism.name}, seed {result.config.seed}"
-    for suffix in ("png", "pdf"):
-        print(plot_rounds(result.rounds, directory / f"rounds.{suffix}", title=title))
+    for entry in json.loads(manifest.read_text())["figures"]:
+        for name in entry["files"]:
+            print(manifest.parent / name)
+    print(manifest)
     return 0
 
 

@@ -4,7 +4,9 @@ A run is a directory holding ``config.yaml`` (or Hydra's ``.hydra/``); it is com
 it holds ``DONE``. The collected table stacks one result table (``rounds`` by default) of
 every complete run, with a ``run`` column (the run's directory relative to the sweep), a
 ``seed`` column, and one column per swept parameter: every config key, in dotted form,
-whose value differs between the runs. Incomplete runs are listed, never dropped silently.
+whose value differs between the runs. Keys set in only some runs (a mechanism's own
+parameters, when the sweep varies the mechanism) are columns too, but not counted as swept.
+Incomplete runs are listed, never dropped silently.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ class Collected:
 
     Attributes:
         table: the long-format table.
-        swept: the swept parameters (dotted config keys), in the table as columns.
+        swept: the swept parameters (dotted config keys set in every run, with values that
+            differ), in the table as columns.
+        varying: the other keys whose values differ (set in only some runs), also columns.
         runs: complete runs collected.
         incomplete: run directories without ``DONE``.
     """
 
     table: pd.DataFrame
     swept: list[str]
+    varying: list[str]
     runs: list[Path]
     incomplete: list[Path]
 
@@ -77,7 +82,11 @@ def collect(sweep: str | Path, table: str = "rounds") -> Collected:
         raise FileNotFoundError(f"{sweep}: no complete run with {table}.parquet")
     configs = {d: flatten(yaml.safe_load((d / "config.yaml").read_text())) for d in runs}
     keys = sorted(set().union(*configs.values()))
-    swept = [k for k in keys if k != "seed" and len({repr(c.get(k)) for c in configs.values()}) > 1]
+    differ = [
+        k for k in keys if k != "seed" and len({repr(c.get(k)) for c in configs.values()}) > 1
+    ]
+    swept = [k for k in differ if all(k in c for c in configs.values())]
+    varying = [k for k in differ if k not in swept]
     frames = []
     for directory in runs:
         frame = pd.read_parquet(directory / f"{table}.parquet")
@@ -85,11 +94,11 @@ def collect(sweep: str | Path, table: str = "rounds") -> Collected:
         columns = {"run": str(directory.relative_to(sweep)) or "."}
         if "seed" not in frame.columns:
             columns["seed"] = config.get("seed")
-        for key in swept:
+        for key in differ:
             value = config.get(key)
             columns[key] = repr(value) if isinstance(value, tuple) else value
         frames.append(frame.assign(**columns))
     data = pd.concat(frames, ignore_index=True)
-    front = ["run", "seed", *swept]
+    front = ["run", "seed", *swept, *varying]
     data = data[front + [c for c in data.columns if c not in front]]
-    return Collected(data, swept, runs, incomplete)
+    return Collected(data, swept, varying, runs, incomplete)

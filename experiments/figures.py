@@ -1,4 +1,10 @@
-"""Figures of a run: welfare, efficiency, price and participation over rounds."""
+"""Figures in one paper style: runs, sweeps, mechanism comparisons and incentive regimes.
+
+Every figure uses the style below (9 pt text, the colour-blind-safe Okabe-Ito palette,
+TrueType fonts embedded in PDFs so they stay editable, tight bounding boxes) and is written
+as PDF (vector) and PNG by the callers. Bands are 95% confidence intervals of the mean over
+seeds (and markets).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,80 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
 # Okabe-Ito, colour-blind safe.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
+
+PAPER_STYLE = {
+    "font.size": 9,
+    "axes.titlesize": 9,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "xtick.labelsize": 8,
+    "ytick.labelsize": 8,
+    "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "savefig.bbox": "tight",
+    "savefig.dpi": 200,
+}
+matplotlib.rcParams.update(PAPER_STYLE)
+
+#: Per-round metrics a sweep figure shows (column, axis label with units).
+SWEEP_PANELS = [
+    ("welfare", "welfare per round (money)"),
+    ("efficiency", "efficiency (realized / optimal)"),
+    ("volume", "data units traded per round"),
+    ("data_share", "corporations supplying (share)"),
+    ("model_accuracy", "model accuracy (held out)"),
+    ("reward_gini", "reward inequality (Gini)"),
+]
+
+
+def plot_sweep(table: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
+    """A sweep's per-round metrics, one line per combination of swept values.
+
+    Args:
+        table: the long ``rounds`` table of :func:`experiments.collect.collect` (columns
+            ``seed``, ``round`` and the swept parameters).
+        swept: the swept parameters (without the seed).
+        path: output file (``.png`` or ``.pdf``).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    groups = list(table.groupby(swept, sort=True, dropna=False)) if swept else [((), table)]
+    fig, axes = plt.subplots(2, 3, figsize=(11, 5.5), sharex=True, layout="constrained")
+    for k, (key, group) in enumerate(groups):
+        values = key if isinstance(key, tuple) else (key,)
+        label = ", ".join(f"{p}={v}" for p, v in zip(swept, values, strict=True)) or "all runs"
+        color = PALETTE[k % len(PALETTE)]
+        for ax, (column, _) in zip(axes.flat, SWEEP_PANELS, strict=True):
+            if column in group:
+                stats = group.groupby("round")[column].agg(["mean", "sem"])
+                x, half = stats.index.to_numpy(), 1.96 * stats["sem"].fillna(0).to_numpy()
+                ax.plot(x, stats["mean"], color=color, label=label)
+                ax.fill_between(x, stats["mean"] - half, stats["mean"] + half, color=color,
+                                alpha=0.2)  # fmt: skip
+    for ax, (_, ylabel) in zip(axes.flat, SWEEP_PANELS, strict=True):
+        ax.set_ylabel(ylabel)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("round")
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    seeds = table["seed"].nunique()
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    title = f"mean and 95% CI over {seeds} seed" + ("s" if seeds != 1 else "")
+    fig.legend(handles, labels, loc="outside right upper", frameon=False, title=title)
+    fig.savefig(path)
+    plt.close(fig)
+    return path
 
 
 def plot_rounds(rounds: pd.DataFrame, path: str | Path, title: str | None = None) -> Path:
@@ -58,7 +133,7 @@ def plot_rounds(rounds: pd.DataFrame, path: str | Path, title: str | None = None
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.savefig(path, dpi=150)
+    fig.savefig(path)
     plt.close(fig)
     return path
 
@@ -110,7 +185,7 @@ def plot_comparison(table: pd.DataFrame, path: str | Path) -> Path:
         plt.Line2D([], [], color="0.3", ls=s, label=f"{f} markets") for f, s in styles.items()
     ]
     fig.legend(handles=handles, loc="outside right upper", frameon=False)
-    fig.savefig(path, dpi=150)
+    fig.savefig(path)
     plt.close(fig)
     return path
 
@@ -149,7 +224,7 @@ def plot_calibration(measurements: pd.DataFrame, calibration, path: str | Path) 
                ylabel=f"measured {labels[target]}")  # fmt: skip
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize="small")
-    fig.savefig(path, dpi=150)
+    fig.savefig(path)
     plt.close(fig)
     return path
 
@@ -187,6 +262,6 @@ def plot_regimes(rounds: pd.DataFrame, path: str | Path) -> Path:
     seeds = rounds["seed"].nunique()
     handles = [plt.Line2D([], [], color=colors[r], label=r) for r in regimes]
     fig.legend(handles=handles, loc="outside right upper", frameon=False, title=f"{seeds} seeds")
-    fig.savefig(path, dpi=150)
+    fig.savefig(path)
     plt.close(fig)
     return path

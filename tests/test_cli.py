@@ -37,7 +37,10 @@ def test_run_writes_a_complete_run_directory(tmp_path):
     assert "Traceback" not in proc.stderr
     redraw = intentlab("figures", str(out), cwd=tmp_path)
     assert redraw.returncode == 0, redraw.stderr
-    assert (out / "rounds.pdf").is_file()
+    assert (out / "figures" / "rounds.pdf").is_file()
+    manifest = json.loads((out / "figures" / "manifest.json").read_text())
+    assert manifest["figures"][0]["files"] == ["rounds.pdf", "rounds.png"]
+    assert manifest["figures"][0]["experiment"] == "run"
 
 
 def test_multirun_sweeps_seeds_into_the_sweep_dir(tmp_path):
@@ -81,6 +84,9 @@ def test_bad_override_is_one_line_and_nonzero(tmp_path, override, message):
 def test_unknown_command_and_incomplete_figures_dir(tmp_path):
     proc = intentlab("walk", cwd=tmp_path)
     assert proc.returncode == 2 and "allowed: run, figures" in proc.stderr
+    proc = intentlab("figures", str(tmp_path), cwd=tmp_path)
+    assert proc.returncode == 2 and "no complete run" in proc.stderr
+    (tmp_path / "config.yaml").write_text("seed: 0\n")  # a run that never finished
     proc = intentlab("figures", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 2 and "incomplete" in proc.stderr
 

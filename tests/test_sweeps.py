@@ -1,5 +1,6 @@
 """Sweeps on local cores, resuming an interrupted sweep, and `intentlab collect`."""
 
+import json
 import os
 import signal
 import subprocess
@@ -112,3 +113,26 @@ def test_collect_names_swept_parameters_as_columns(tmp_path):
     assert set(table["seed"]) == {3}
     missing = intentlab("collect", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert missing.returncode == 2 and "no such directory" in missing.stderr
+
+
+def test_figures_of_a_sweep_come_with_a_manifest(sweeps):
+    root, _ = sweeps
+    drawn = intentlab("figures", str(root / "serial"), cwd=root)
+    assert drawn.returncode == 0, drawn.stderr
+    figures = root / "serial" / "figures"
+    assert (figures / "sweep.pdf").read_bytes().startswith(b"%PDF")
+    assert (figures / "sweep.png").is_file()
+    manifest = json.loads((figures / "manifest.json").read_text())
+    (entry,) = manifest["figures"]
+    assert entry["experiment"] == "sweep" and entry["runs"] == ["0", "1"]
+    assert entry["seeds"] == [0, 1] and entry["swept"] == []
+    assert manifest["intentlab"] and "git_commit" in manifest
+
+
+def test_figures_of_a_preset_run_it_small(tmp_path):
+    drawn = intentlab("figures", "mechanism_comparison", cwd=tmp_path)
+    assert drawn.returncode == 0, drawn.stderr
+    out = tmp_path / "results" / "figures" / "mechanism_comparison"
+    assert (out / "DONE").is_file() and (out / "figures" / "comparison.pdf").is_file()
+    manifest = json.loads((out / "figures" / "manifest.json").read_text())
+    assert manifest["figures"][0]["experiment"] == "mechanism_comparison"
