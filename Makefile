@@ -30,6 +30,8 @@ bench: $(STAMP)  ## speed benchmarks, JSON report under results/bench/
 figures: $(STAMP)  ## every preset on a small config, figures + manifest under results/figures/
 	$(BIN)/intentlab figures mechanism_comparison
 	$(BIN)/intentlab figures intent_vs_yuma
+	$(BIN)/intentlab figures adversaries
+	$(BIN)/intentlab figures network_effects
 
 notebooks: $(STAMP)  ## JupyterLab on notebooks/ (quickstart, mechanism comparison, calibration)
 	$(BIN)/jupyter lab notebooks/

@@ -177,7 +177,8 @@ def run_command(args: Sequence[str]) -> int:
     return 0
 
 
-#: Presets ``intentlab figures NAME`` (and ``make figures``) runs on small configs.
+#: Presets ``intentlab figures NAME`` (and ``make figures``) runs on small configs; a
+#: preset that defines a sweep (``hydra.sweeper.params``) runs as one (``-m``).
 SMALL_PRESETS = {
     "mechanism_comparison": [
         "study.corporations=[10,30]", "study.solvers=[3,8]", "study.seeds=2", "study.markets=2",
@@ -185,7 +186,10 @@ SMALL_PRESETS = {
     "intent_vs_yuma": [
         "study.seeds=2", "rounds=12", "market.n_corporations=30", "market.n_solvers=8",
     ],
+    "adversaries": ["study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8"],
+    "network_effects": ["rounds=15", "market.n_corporations=30", "market.n_solvers=8"],
 }  # fmt: skip
+SWEEP_PRESETS = {"network_effects"}
 
 
 def figures_command(args: Sequence[str]) -> int:
@@ -204,9 +208,10 @@ def figures_command(args: Sequence[str]) -> int:
     directory = Path(args[0])
     if not directory.exists() and args[0] in SMALL_PRESETS:
         directory = Path("results/figures") / args[0]
-        code = run_command(
-            [f"experiment={args[0]}", *SMALL_PRESETS[args[0]], f"hydra.run.dir={directory}"]
-        )
+        sweep = args[0] in SWEEP_PRESETS
+        where = "hydra.sweep.dir" if sweep else "hydra.run.dir"
+        preset = [f"experiment={args[0]}", *SMALL_PRESETS[args[0]], f"{where}={directory}"]
+        code = run_command(["-m", *preset] if sweep else preset)
         if code:
             return code
     try:

@@ -42,9 +42,12 @@ matplotlib.rcParams.update(PAPER_STYLE)
 SWEEP_PANELS = [
     ("welfare", "welfare per round (money)"),
     ("efficiency", "efficiency (realized / optimal)"),
+    ("price", "clearing price (money per unit)"),
     ("volume", "data units traded per round"),
     ("data_share", "corporations supplying (share)"),
     ("model_accuracy", "model accuracy (held out)"),
+    ("corporations_active", "corporations active"),
+    ("solvers_active", "solvers active"),
     ("reward_gini", "reward inequality (Gini)"),
 ]
 
@@ -63,7 +66,7 @@ def plot_sweep(table: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
     """
     path = Path(path)
     groups = list(table.groupby(swept, sort=True, dropna=False)) if swept else [((), table)]
-    fig, axes = plt.subplots(2, 3, figsize=(11, 5.5), sharex=True, layout="constrained")
+    fig, axes = plt.subplots(3, 3, figsize=(11, 8), sharex=True, layout="constrained")
     for k, (key, group) in enumerate(groups):
         values = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{p}={v}" for p, v in zip(swept, values, strict=True)) or "all runs"
@@ -78,7 +81,7 @@ def plot_sweep(table: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
     for ax, (_, ylabel) in zip(axes.flat, SWEEP_PANELS, strict=True):
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
-    for ax in axes[1]:
+    for ax in axes[-1]:
         ax.set_xlabel("round")
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     seeds = table["seed"].nunique()
@@ -262,6 +265,53 @@ def plot_regimes(rounds: pd.DataFrame, path: str | Path) -> Path:
     seeds = rounds["seed"].nunique()
     handles = [plt.Line2D([], [], color=colors[r], label=r) for r in regimes]
     fig.legend(handles=handles, loc="outside right upper", frameon=False, title=f"{seeds} seeds")
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def plot_adversaries(table: pd.DataFrame, path: str | Path) -> Path:
+    """Detection rate and value extracted per verification design, one bar per adversary.
+
+    Args:
+        table: the ``adversaries`` table of ``experiment=adversaries`` (columns ``design``
+            and ``seed`` added to the simulation's adversary table).
+        path: output file (``.png`` or ``.pdf``).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    per_run = table.groupby(["design", "adversary", "seed"], sort=False)[
+        ["attempts", "detected", "extracted"]
+    ].sum()
+    per_run["rate"] = per_run["detected"] / per_run["attempts"].where(per_run["attempts"] > 0)
+    designs = list(dict.fromkeys(table["design"]))
+    kinds = list(dict.fromkeys(table["adversary"]))
+    width = 0.8 / len(kinds)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
+    for ax, (column, label) in zip(
+        axes,
+        [("rate", "detected / cheating trades"), ("extracted", "value extracted per run (money)")],
+        strict=True,
+    ):
+        for k, kind in enumerate(kinds):
+            stats = (
+                per_run.xs(kind, level="adversary")[column]
+                .groupby(level="design")
+                .agg(["mean", "sem"])
+                .reindex(designs)
+            )
+            x = np.arange(len(designs)) + (k - (len(kinds) - 1) / 2) * width
+            ax.bar(x, stats["mean"], width, yerr=1.96 * stats["sem"].fillna(0),
+                   color=PALETTE[k % len(PALETTE)], label=kind, capsize=2)  # fmt: skip
+        ax.set_xticks(np.arange(len(designs)), designs, rotation=20)
+        ax.set(ylabel=label, xlabel="verification design")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].set_ylim(0, 1.05)
+    seeds = table["seed"].nunique()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", frameon=False,
+               title=f"mean, 95% CI over {seeds} seeds")  # fmt: skip
     fig.savefig(path)
     plt.close(fig)
     return path

@@ -6,6 +6,7 @@ The directory's kind is read from what it holds:
 * a ``mechanism_comparison`` study (``comparison.parquet``): ``comparison.pdf``/``.png``;
 * an ``intent_vs_yuma`` study (``rounds.parquet`` with a ``regime`` column):
   ``intent_vs_yuma.pdf``/``.png``;
+* an ``adversaries`` study: ``adversaries.pdf``/``.png``;
 * a sweep (runs in subdirectories): the complete runs' rounds gathered by
   :func:`experiments.collect.collect`, ``sweep.pdf``/``.png``, one line per combination of
   swept values.
@@ -67,7 +68,11 @@ def draw(directory: str | Path) -> Path:
             raise IncompleteRunError(f"{directory} has no {DONE} marker: the run is incomplete")
         config = yaml.safe_load((directory / "config.yaml").read_text())
         kind = (config.get("study") or {}).get("kind", "run")
-        if (directory / "comparison.parquet").is_file():
+        if kind == "adversaries":
+            table = pd.read_parquet(directory / "adversaries.parquet")
+            files = _draw("adversaries", lambda p: figures.plot_adversaries(table, p), directory)
+            source = "adversaries.parquet"
+        elif (directory / "comparison.parquet").is_file():
             table = pd.read_parquet(directory / "comparison.parquet")
             files = _draw("comparison", lambda p: figures.plot_comparison(table, p), directory)
             source = "comparison.parquet"

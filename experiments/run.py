@@ -15,13 +15,23 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments import CONFIG_DIR, config_record, intent_vs_yuma, mechanism_comparison
+from experiments import (
+    CONFIG_DIR,
+    adversaries,
+    config_record,
+    intent_vs_yuma,
+    mechanism_comparison,
+)
 from experiments.figures import plot_rounds
 from sim.results import DONE
 
 #: Study kinds: the module that validates (``load_study``) and runs, saves and summarizes
 #: (``execute``) each.
-STUDIES = {"mechanism_comparison": mechanism_comparison, "intent_vs_yuma": intent_vs_yuma}
+STUDIES = {
+    "mechanism_comparison": mechanism_comparison,
+    "intent_vs_yuma": intent_vs_yuma,
+    "adversaries": adversaries,
+}
 
 
 def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
@@ -67,7 +77,7 @@ def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bo
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """Run what the config describes, save it in Hydra's output directory, plot it."""
-    for name in ("MESA", "jax"):  # their INFO lines are start-up noise in a run log
+    for name in ("MESA", "jax", "fontTools"):  # their INFO lines are noise in a run log
         logging.getLogger(name).setLevel(logging.WARNING)
     hydra_cfg = HydraConfig.get()
     out = Path(hydra_cfg.runtime.output_dir)
