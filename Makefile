@@ -32,6 +32,7 @@ figures: $(STAMP)  ## every preset on a small config, figures + manifest under r
 	$(BIN)/intentlab figures intent_vs_yuma
 	$(BIN)/intentlab figures adversaries
 	$(BIN)/intentlab figures network_effects
+	$(BIN)/intentlab figures fhe_overhead
 
 notebooks: $(STAMP)  ## JupyterLab on notebooks/ (quickstart, mechanism comparison, calibration)
 	$(BIN)/jupyter lab notebooks/

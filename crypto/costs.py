@@ -31,15 +31,21 @@ class CostModel:
         rows_per_unit: rows in one data unit.
         epochs: training epochs per job.
         proof_seconds_per_unit: ZK proof generation time per data unit.
+        plain_seconds_per_row_epoch: plaintext training time per row per epoch (no FHE).
     """
 
     fhe_seconds_per_row_epoch: float = 0.074
     rows_per_unit: int = 100
     epochs: int = 5
     proof_seconds_per_unit: float = 5.2
+    plain_seconds_per_row_epoch: float = 4e-7
 
     def __post_init__(self) -> None:
-        for name in ("fhe_seconds_per_row_epoch", "proof_seconds_per_unit"):
+        for name in (
+            "fhe_seconds_per_row_epoch",
+            "proof_seconds_per_unit",
+            "plain_seconds_per_row_epoch",
+        ):
             if not getattr(self, name) >= 0:
                 raise ValueError(f"CostModel.{name} must be >= 0, got {getattr(self, name)}")
         for name in ("rows_per_unit", "epochs"):
@@ -50,6 +56,10 @@ class CostModel:
         """Reference compute-seconds to train on and prove one data unit."""
         fhe = self.fhe_seconds_per_row_epoch * self.rows_per_unit * self.epochs
         return fhe + self.proof_seconds_per_unit
+
+    def plain_seconds_per_unit(self) -> float:
+        """Reference compute-seconds to train on one unit in the clear, without a proof."""
+        return self.plain_seconds_per_row_epoch * self.rows_per_unit * self.epochs
 
 
 @dataclass(frozen=True)
@@ -86,3 +96,14 @@ class CalibratedCostModel:
         train = self.calibration.predict("fhe_train", "seconds", **size, epochs=self.epochs)
         prove = self.calibration.predict("zk_prove", "seconds", **size)
         return train + prove
+
+    def plain_seconds_per_unit(self) -> float:
+        """Predicted compute-seconds to train on one unit in the clear (``train_plain`` fit).
+
+        Raises:
+            ValueError: if the calibration has no ``train_plain`` fit.
+        """
+        if "train_plain" not in self.calibration.fits:
+            raise ValueError("the calibration has no fit for train_plain")
+        size = {"rows": self.rows_per_unit, "features": self.features}
+        return self.calibration.predict("train_plain", "seconds", **size, epochs=self.epochs)

@@ -188,6 +188,7 @@ SMALL_PRESETS = {
     ],
     "adversaries": ["study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8"],
     "network_effects": ["rounds=15", "market.n_corporations=30", "market.n_solvers=8"],
+    "fhe_overhead": ["study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8"],
 }  # fmt: skip
 SWEEP_PRESETS = {"network_effects"}
 

@@ -315,3 +315,44 @@ def plot_adversaries(table: pd.DataFrame, path: str | Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_overhead(rounds: pd.DataFrame, path: str | Path) -> Path:
+    """Price, volume, welfare and efficiency against the encrypted cost's scale.
+
+    The encrypted arms are a line over the cost scale (log axis) with a 95% band over
+    seeds; the market without encryption is a dashed horizontal line with its band.
+
+    Args:
+        rounds: the ``rounds`` table of ``experiment=fhe_overhead``.
+        path: output file (``.png`` or ``.pdf``).
+
+    Returns:
+        The path written.
+    """
+    from experiments.fhe_overhead import PANELS
+
+    path = Path(path)
+    fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), layout="constrained")
+    per_run = rounds.groupby(["encryption", "cost_scale", "seed"])[[c for c, _ in PANELS]].mean()
+    for ax, (column, label) in zip(axes, PANELS, strict=True):
+        encrypted = per_run.xs(True, level="encryption")[column].groupby(level="cost_scale")
+        stats = encrypted.agg(["mean", "sem"])
+        x, half = stats.index.to_numpy(), 1.96 * stats["sem"].fillna(0).to_numpy()
+        ax.plot(x, stats["mean"], marker="o", ms=3, color=PALETTE[0], label="FHE + ZK")
+        ax.fill_between(x, stats["mean"] - half, stats["mean"] + half, color=PALETTE[0], alpha=0.2)
+        if False in per_run.index.get_level_values("encryption"):
+            plain = per_run.xs(False, level="encryption")[column]
+            mean, sem = plain.mean(), plain.sem() if len(plain) > 1 else 0.0
+            ax.axhline(mean, ls="--", color=PALETTE[1], label="no encryption (leakage cost)")
+            ax.axhspan(mean - 1.96 * sem, mean + 1.96 * sem, color=PALETTE[1], alpha=0.15)
+        ax.set(xscale="log", xlabel="encrypted cost / calibrated cost", ylabel=label)
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.minorticks_off()
+        ax.grid(alpha=0.3)
+    seeds = rounds["seed"].nunique()
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", frameon=False,
+               title=f"mean per round, 95% CI over {seeds} seeds")  # fmt: skip
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -7,6 +7,7 @@ The directory's kind is read from what it holds:
 * an ``intent_vs_yuma`` study (``rounds.parquet`` with a ``regime`` column):
   ``intent_vs_yuma.pdf``/``.png``;
 * an ``adversaries`` study: ``adversaries.pdf``/``.png``;
+* an ``fhe_overhead`` study: ``fhe_overhead.pdf``/``.png``;
 * a sweep (runs in subdirectories): the complete runs' rounds gathered by
   :func:`experiments.collect.collect`, ``sweep.pdf``/``.png``, one line per combination of
   swept values.
@@ -72,6 +73,10 @@ def draw(directory: str | Path) -> Path:
             table = pd.read_parquet(directory / "adversaries.parquet")
             files = _draw("adversaries", lambda p: figures.plot_adversaries(table, p), directory)
             source = "adversaries.parquet"
+        elif kind == "fhe_overhead":
+            table = pd.read_parquet(directory / "rounds.parquet")
+            files = _draw("fhe_overhead", lambda p: figures.plot_overhead(table, p), directory)
+            source = "rounds.parquet"
         elif (directory / "comparison.parquet").is_file():
             table = pd.read_parquet(directory / "comparison.parquet")
             files = _draw("comparison", lambda p: figures.plot_comparison(table, p), directory)

@@ -19,6 +19,7 @@ from experiments import (
     CONFIG_DIR,
     adversaries,
     config_record,
+    fhe_overhead,
     intent_vs_yuma,
     mechanism_comparison,
 )
@@ -31,6 +32,7 @@ STUDIES = {
     "mechanism_comparison": mechanism_comparison,
     "intent_vs_yuma": intent_vs_yuma,
     "adversaries": adversaries,
+    "fhe_overhead": fhe_overhead,
 }
 
 

@@ -427,7 +427,15 @@ class GroundTruthConfig:
 
 @dataclass(frozen=True)
 class CryptoConfig:
-    """The processing-cost model (see :class:`crypto.CostModel`) and ground-truth sampling."""
+    """The processing-cost model (see :class:`crypto.CostModel`) and ground-truth sampling.
+
+    Attributes:
+        cost_scale: multiplies the encrypted processing cost (FHE training + proof).
+        encryption: ``false`` runs a market without FHE or ZK: solvers train in the clear
+            (the ``train_plain`` cost), intents require neither, and corporations bear
+            ``leakage_cost`` per unit shared on top of their sharing cost.
+        leakage_cost: per-unit cost of sharing data unencrypted.
+    """
 
     cost_source: str = param("calibration", one_of("calibration", "reference"))
     calibration: str = param("configs/calibration/default.json")
@@ -436,6 +444,10 @@ class CryptoConfig:
     rows_per_unit: int = param(100, between(1))
     epochs: int = param(5, between(1))
     proof_seconds_per_unit: float = param(5.2, between(0))
+    plain_seconds_per_row_epoch: float = param(4e-7, between(0))
+    cost_scale: float = param(1.0, between(0, open_lo=True))
+    encryption: bool = param(True)
+    leakage_cost: float = param(1.0, between(0))
     ground_truth: GroundTruthConfig = field(default_factory=GroundTruthConfig)
 
     def __post_init__(self) -> None:
@@ -449,6 +461,13 @@ class CryptoConfig:
         """The calibration file (a relative path is taken from the project directory)."""
         path = Path(self.calibration)
         return path if path.is_absolute() else PROJECT_DIR / path
+
+    def seconds_per_unit(self) -> float:
+        """Reference compute-seconds to process one data unit under these settings."""
+        model = self.cost_model()
+        if self.encryption:
+            return self.cost_scale * model.seconds_per_unit()
+        return model.plain_seconds_per_unit()
 
     def cost_model(self) -> CostModel | CalibratedCostModel:
         """The cost model these parameters define."""

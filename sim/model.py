@@ -194,7 +194,7 @@ class MarketModel(mesa.Model):
         self.task_stream = TaskStream(
             market.task_kinds, market.n_industries, market.fee_low, market.fee_high
         )
-        self.seconds_per_unit = config.crypto.cost_model().seconds_per_unit()
+        self.seconds_per_unit = config.crypto.seconds_per_unit()
         self.ledger = Ledger()
         self.round = 0
         self.issued = 0.0
@@ -250,12 +250,16 @@ class MarketModel(mesa.Model):
         if not kinds:
             kinds = [market.task_kinds[self.rng.integers(len(market.task_kinds))]]
         exclude = self.rng.random() < policy.exclude_own_industry_prob
+        min_price = float(self.rng.uniform(0, policy.min_price_high))
+        fhe = bool(self.rng.random() < policy.require_fhe_prob)
+        proof = bool(self.rng.random() < policy.require_proof_prob)
+        crypto = self.config.crypto.encryption  # without it, nobody can require FHE or proofs
         return Intent(
             allowed_kinds=frozenset(kinds),
             excluded_industries=frozenset({industry} if exclude else set()),
-            min_price=float(self.rng.uniform(0, policy.min_price_high)),
-            require_fhe=bool(self.rng.random() < policy.require_fhe_prob),
-            require_proof=bool(self.rng.random() < policy.require_proof_prob),
+            min_price=min_price,
+            require_fhe=fhe and crypto,
+            require_proof=proof and crypto,
             expiry=self.round + policy.duration - 1,
         )
 
@@ -519,7 +523,8 @@ class MarketModel(mesa.Model):
             if r > corp.intent.expiry:
                 corp.intent = dataclasses.replace(corp.intent, expiry=r + duration - 1)
 
-        kappa = np.array([c.costs(tasks.industry) for c in corps]).reshape(n, m)
+        leak = 0.0 if cfg.crypto.encryption else cfg.crypto.leakage_cost  # shared in the clear
+        kappa = np.array([c.costs(tasks.industry) for c in corps]).reshape(n, m) + leak
         quality = np.array([c.quality for c in corps])
         true_quality = np.array([c.true_quality for c in corps])
         proc_cost = np.array([s.processing_cost for s in solvers])
@@ -548,7 +553,7 @@ class MarketModel(mesa.Model):
             ]
         )
         if cfg.market.homogeneous:  # one cost per seller, one value per buyer, no restrictions
-            cost = np.array([c.sharing_cost for c in corps])
+            cost = np.array([c.sharing_cost for c in corps]) + leak
             worth = tasks.fee - proc_cost
             net = keep * tasks.fee - proc_cost
             ask = np.array([c.ask(cost[i : i + 1])[0] for i, c in enumerate(corps)])

@@ -14,13 +14,14 @@ TINY_STUDY = {
     "mechanism_comparison": ["study.corporations=[8]", "study.solvers=[3]", "study.markets=1"],
     "intent_vs_yuma": [],
     "adversaries": ["study.designs=[none,all]"],
+    "fhe_overhead": ["study.cost_scales=[1.0]"],
 }
 
 
 def test_the_presets_exist():
-    assert {"mechanism_comparison", "intent_vs_yuma", "adversaries", "network_effects"} <= set(
-        PRESETS
-    )
+    expected = {"mechanism_comparison", "intent_vs_yuma", "adversaries", "network_effects",
+                "fhe_overhead"}  # fmt: skip
+    assert expected <= set(PRESETS)
 
 
 @pytest.mark.parametrize("name", PRESETS)

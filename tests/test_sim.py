@@ -215,3 +215,20 @@ def test_default_run_is_valid():
     assert result.rounds["corporations_active"].iloc[0] == 100
     assert result.rounds["efficiency"].between(0, 1 + 1e-6).all()
     assert isinstance(result.trades, pd.DataFrame)
+
+
+def test_encryption_switch_and_cost_scale():
+    encrypted = MarketModel(tiny_config(rounds=1))
+    doubled = MarketModel(tiny_config(rounds=1, crypto={"cost_scale": 2.0}))
+    plain = MarketModel(tiny_config(rounds=1, crypto={"encryption": False, "leakage_cost": 0.7}))
+    assert doubled.seconds_per_unit == pytest.approx(2 * encrypted.seconds_per_unit)
+    assert plain.seconds_per_unit < 1e-3 * encrypted.seconds_per_unit  # training in the clear
+    corps = plain.active(Corporation)
+    assert not any(c.intent.require_fhe or c.intent.require_proof for c in corps)
+    # the same draws otherwise: only the crypto terms of the intents differ
+    for a, b in zip(encrypted.active(Corporation), corps, strict=True):
+        assert a.intent.min_price == b.intent.min_price and a.sharing_cost == b.sharing_cost
+    rm = plain.draw_market()
+    np.testing.assert_allclose(
+        rm.cost, np.array([c.costs(rm.tasks.industry) for c in rm.corporations]) + 0.7
+    )
