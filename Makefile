@@ -33,6 +33,7 @@ figures: $(STAMP)  ## every preset on a small config, figures + manifest under r
 	$(BIN)/intentlab figures adversaries
 	$(BIN)/intentlab figures network_effects
 	$(BIN)/intentlab figures fhe_overhead
+	$(BIN)/intentlab figures calibration
 
 notebooks: $(STAMP)  ## JupyterLab on notebooks/ (quickstart, mechanism comparison, calibration)
 	$(BIN)/jupyter lab notebooks/

@@ -189,6 +189,7 @@ SMALL_PRESETS = {
     "adversaries": ["study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8"],
     "network_effects": ["rounds=15", "market.n_corporations=30", "market.n_solvers=8"],
     "fhe_overhead": ["study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8"],
+    "calibration": ["study.kinds=[commit,train_plain,fhe_encrypt]"],
 }  # fmt: skip
 SWEEP_PRESETS = {"network_effects"}
 
@@ -308,34 +309,24 @@ def calibrate_command(args: Sequence[str]) -> int:
     if options.repeats < 1:
         print("intentlab calibrate: error: --repeats must be >= 1", file=sys.stderr)
         return 2
-    from crypto import calibration
-    from experiments.figures import plot_calibration
-    from sim.results import write_complete
+    from experiments import calibration_study
 
-    sizes = calibration.QUICK_GRID if options.quick else calibration.DEFAULT_GRID
-    table = calibration.measure(calibration.grid(sizes, options.repeats), progress=True)
+    study = calibration_study.CalibrationStudyConfig(
+        grid="quick" if options.quick else "default", repeats=options.repeats
+    )
+    table = calibration_study.run(study, progress=True)
     failed = table[~table["ok"].astype(bool)]
     for row in failed.itertuples():
         print(f"failed: {row.kind} rows={row.rows} features={row.features}: {row.error}")
     try:
-        fitted = calibration.fit(table)
+        fitted = calibration_study.save(table, options.out)
     except ValueError as exc:
         print(f"intentlab calibrate: error: {exc}", file=sys.stderr)
         return 1
-    out = write_complete(
-        options.out,
-        {
-            "measurements.parquet": lambda p: table.to_parquet(p, index=False),
-            "calibration.json": lambda p: Path(p).write_text(fitted.to_json()),
-        },
-        figures=lambda d: [
-            plot_calibration(table, fitted, d / f"calibration.{x}") for x in ("png", "pdf")
-        ],
-    )
     for kind, targets in fitted.fits.items():
         for target, f in targets.items():
             print(f"{kind:12s} {target:12s} R² {f.r2:.3f}  n={f.n}  terms: {', '.join(f.terms)}")
-    print(f"calibration: {out}")
+    print(f"calibration: {options.out}")
     return 0
 
 

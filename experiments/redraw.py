@@ -8,6 +8,7 @@ The directory's kind is read from what it holds:
   ``intent_vs_yuma.pdf``/``.png``;
 * an ``adversaries`` study: ``adversaries.pdf``/``.png``;
 * an ``fhe_overhead`` study: ``fhe_overhead.pdf``/``.png``;
+* a ``calibration`` study: ``calibration.pdf``/``.png``;
 * a sweep (runs in subdirectories): the complete runs' rounds gathered by
   :func:`experiments.collect.collect`, ``sweep.pdf``/``.png``, one line per combination of
   swept values.
@@ -69,7 +70,16 @@ def draw(directory: str | Path) -> Path:
             raise IncompleteRunError(f"{directory} has no {DONE} marker: the run is incomplete")
         config = yaml.safe_load((directory / "config.yaml").read_text())
         kind = (config.get("study") or {}).get("kind", "run")
-        if kind == "adversaries":
+        if kind == "calibration":
+            from crypto.calibration import Calibration
+
+            table = pd.read_parquet(directory / "measurements.parquet")
+            fitted = Calibration.load(directory / "calibration.json")
+            files = _draw(
+                "calibration", lambda p: figures.plot_calibration(table, fitted, p), directory
+            )
+            source = "measurements.parquet"
+        elif kind == "adversaries":
             table = pd.read_parquet(directory / "adversaries.parquet")
             files = _draw("adversaries", lambda p: figures.plot_adversaries(table, p), directory)
             source = "adversaries.parquet"
@@ -91,7 +101,7 @@ def draw(directory: str | Path) -> Path:
                     "rounds", lambda p: figures.plot_rounds(table, p, title=title), directory
                 )
             source = "rounds.parquet"
-        seeds = sorted(set(table["seed"])) if "seed" in table else [config["seed"]]
+        seeds = sorted(set(table["seed"])) if "seed" in table else [config.get("seed")]
         entries.append({"files": files, "experiment": kind, "runs": ["."],
                         "tables": [source], "swept": [], "seeds": seeds})  # fmt: skip
     else:

@@ -18,6 +18,7 @@ import sim
 from experiments import (
     CONFIG_DIR,
     adversaries,
+    calibration_study,
     config_record,
     fhe_overhead,
     intent_vs_yuma,
@@ -33,6 +34,7 @@ STUDIES = {
     "intent_vs_yuma": intent_vs_yuma,
     "adversaries": adversaries,
     "fhe_overhead": fhe_overhead,
+    "calibration": calibration_study,
 }
 
 
