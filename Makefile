@@ -34,6 +34,7 @@ figures: $(STAMP)  ## every preset on a small config, figures + manifest under r
 	$(BIN)/intentlab figures network_effects
 	$(BIN)/intentlab figures fhe_overhead
 	$(BIN)/intentlab figures calibration
+	$(BIN)/intentlab figures solver_entry
 
 notebooks: $(STAMP)  ## JupyterLab on notebooks/ (quickstart, mechanism comparison, calibration)
 	$(BIN)/jupyter lab notebooks/

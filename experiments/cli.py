@@ -190,6 +190,8 @@ SMALL_PRESETS = {
     "network_effects": ["rounds=15", "market.n_corporations=30", "market.n_solvers=8"],
     "fhe_overhead": ["study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8"],
     "calibration": ["study.kinds=[commit,train_plain,fhe_encrypt]"],
+    "solver_entry": ["study.max_solvers=8", "study.seeds=2", "rounds=3",
+                     "study.corporations=[20,40]"],
 }  # fmt: skip
 SWEEP_PRESETS = {"network_effects"}
 

@@ -356,3 +356,50 @@ def plot_overhead(rounds: pd.DataFrame, path: str | Path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_entry(table: pd.DataFrame, counts: pd.DataFrame, path: str | Path) -> Path:
+    """Solver entry: profit and users' surplus against the solver count, and the counts.
+
+    Left: the mean solver's profit per round against the number of solvers (one line per
+    congestion exponent and market size, 95% band over seeds); entry costs as dotted lines.
+    Middle: the corporations' (users') surplus. Right: the free-entry count and the users'
+    planner's count against the entry cost.
+
+    Args:
+        table: the ``entry`` table of ``experiment=solver_entry``.
+        counts: its :func:`experiments.solver_entry.counts`.
+        path: output file (``.png`` or ``.pdf``).
+
+    Returns:
+        The path written.
+    """
+    path = Path(path)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), layout="constrained")
+    curves = list(table.groupby(["congestion", "corporations"]))
+    for k, ((congestion, n), group) in enumerate(curves):
+        color = PALETTE[k % len(PALETTE)]
+        label = f"congestion {congestion:g}, {n} corporations"
+        for ax, column in zip(axes[:2], ("solver_profit", "users_surplus"), strict=True):
+            stats = group.groupby("solvers")[column].agg(["mean", "sem"])
+            x, half = stats.index.to_numpy(), 1.96 * stats["sem"].fillna(0).to_numpy()
+            ax.plot(x, stats["mean"], color=color, label=label)
+            ax.fill_between(x, stats["mean"] - half, stats["mean"] + half, color=color, alpha=0.2)
+        mine = counts[(counts["congestion"] == congestion) & (counts["corporations"] == n)]
+        axes[2].plot(mine["entry_cost"], mine["free_entry"], "-o", ms=3, color=color, label=label)
+        axes[2].plot(mine["entry_cost"], mine["users_planner"], ":", color=color)
+    for cost in sorted(set(counts["entry_cost"])):
+        axes[0].axhline(cost, color="0.6", lw=0.6, ls=":")
+    axes[0].set(xlabel="solvers", ylabel="mean solver profit per round (money)")
+    axes[1].set(xlabel="solvers", ylabel="corporations' surplus per round (money)")
+    axes[2].set(xlabel="entry cost K per solver and round (money)", ylabel="solvers")
+    axes[2].plot([], [], "-o", color="0.3", ms=3, label="free entry")
+    axes[2].plot([], [], ":", color="0.3", label="users' planner")
+    for ax in axes:
+        ax.grid(alpha=0.3)
+    seeds = table["seed"].nunique()
+    fig.legend(*axes[2].get_legend_handles_labels(), loc="outside right upper", frameon=False,
+               title=f"mean, 95% CI over {seeds} seeds")  # fmt: skip
+    fig.savefig(path)
+    plt.close(fig)
+    return path

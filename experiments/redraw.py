@@ -9,6 +9,7 @@ The directory's kind is read from what it holds:
 * an ``adversaries`` study: ``adversaries.pdf``/``.png``;
 * an ``fhe_overhead`` study: ``fhe_overhead.pdf``/``.png``;
 * a ``calibration`` study: ``calibration.pdf``/``.png``;
+* a ``solver_entry`` study: ``solver_entry.pdf``/``.png``;
 * a sweep (runs in subdirectories): the complete runs' rounds gathered by
   :func:`experiments.collect.collect`, ``sweep.pdf``/``.png``, one line per combination of
   swept values.
@@ -79,6 +80,13 @@ def draw(directory: str | Path) -> Path:
                 "calibration", lambda p: figures.plot_calibration(table, fitted, p), directory
             )
             source = "measurements.parquet"
+        elif kind == "solver_entry":
+            from experiments.solver_entry import counts
+
+            table = pd.read_parquet(directory / "entry.parquet")
+            found = counts(table, tuple(config["study"]["entry_costs"]))
+            files = _draw("solver_entry", lambda p: figures.plot_entry(table, found, p), directory)
+            source = "entry.parquet"
         elif kind == "adversaries":
             table = pd.read_parquet(directory / "adversaries.parquet")
             files = _draw("adversaries", lambda p: figures.plot_adversaries(table, p), directory)

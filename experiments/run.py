@@ -23,6 +23,7 @@ from experiments import (
     fhe_overhead,
     intent_vs_yuma,
     mechanism_comparison,
+    solver_entry,
 )
 from experiments.figures import plot_rounds
 from sim.results import DONE
@@ -35,6 +36,7 @@ STUDIES = {
     "adversaries": adversaries,
     "fhe_overhead": fhe_overhead,
     "calibration": calibration_study,
+    "solver_entry": solver_entry,
 }
 
 

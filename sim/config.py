@@ -113,6 +113,7 @@ class MarketConfig:
     task_kinds: tuple[str, ...] = param(("train_classifier", "analytics"))
     fee_low: float = param(2.0, between(0))
     fee_high: float = param(6.0, between(0))
+    congestion: float = param(0.0, between(0))
     supply_low: float = param(5.0, between(0))
     supply_high: float = param(20.0, between(0))
     quality_alpha: float = param(4.0, between(0, open_lo=True))

@@ -518,6 +518,8 @@ class MarketModel(mesa.Model):
         corps, solvers = self.active(Corporation), self.active(Solver)
         n, m = len(corps), len(solvers)
         tasks = self.task_stream.draw(m, self.rng)
+        if cfg.market.congestion > 0 and m > 0:  # solvers crowd each other's clients
+            tasks = dataclasses.replace(tasks, fee=tasks.fee * m**-cfg.market.congestion)
         duration = cfg.market.intent.duration
         for corp in corps:
             if r > corp.intent.expiry:

@@ -16,12 +16,14 @@ TINY_STUDY = {
     "adversaries": ["study.seeds=1", "study.designs=[none,all]"],
     "fhe_overhead": ["study.seeds=1", "study.cost_scales=[1.0]"],
     "calibration": ["study.grid=quick"],
+    "solver_entry": ["study.seeds=1", "study.max_solvers=3", "study.corporations=[10]",
+                     "study.congestion=[0.0]"],
 }  # fmt: skip
 
 
 def test_the_presets_exist():
     expected = {"mechanism_comparison", "intent_vs_yuma", "adversaries", "network_effects",
-                "fhe_overhead"}  # fmt: skip
+                "fhe_overhead", "calibration", "solver_entry"}  # fmt: skip
     assert expected <= set(PRESETS)
 
 

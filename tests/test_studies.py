@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from hydra import compose, initialize_config_dir
 
@@ -186,3 +187,21 @@ def test_intent_vs_yuma_runs_both_regimes_on_the_same_population(tmp_path):
 def test_bad_regime_study_is_a_one_line_error():
     with pytest.raises(ConfigError, match=r"study.regimes: .*allowed: intent_market, yuma"):
         resolve(compose_config("experiment=intent_vs_yuma", "study.regimes=[yuma,bittensor]"))
+
+
+def test_solver_entry_counts_worked_case():
+    from experiments.solver_entry import counts
+
+    table = pd.DataFrame(
+        {
+            "congestion": 0.0, "corporations": 10, "seed": 0, "solvers": [1, 2, 3],
+            "solver_profit": [5.0, 3.0, 1.0], "users_surplus": [1.0, 4.0, 2.0],
+            "welfare": [10.0, 12.0, 12.0], "volume": 1.0,
+        }
+    )  # fmt: skip
+    found = counts(table, (0.0, 2.0, 6.0)).set_index("entry_cost")
+    # K = 2: the third entrant's profit (1) does not cover it; welfare - mK = 8, 8, 6
+    assert found.loc[2.0, "free_entry"] == 2 and found.loc[2.0, "welfare_planner"] == 1
+    assert found.loc[0.0, "free_entry"] == 3 and found.loc[0.0, "welfare_planner"] == 2
+    assert found.loc[6.0, "free_entry"] == 0
+    assert (found["users_planner"] == 2).all()
