@@ -12,7 +12,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,zk,notebooks]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,zk,notebooks,ray,slurm]"
 	touch $(STAMP)
 
 run: $(STAMP)  ## run the default experiment (pass overrides as ARGS="market=small rounds=10")

@@ -136,3 +136,20 @@ def test_figures_of_a_preset_run_it_small(tmp_path):
     assert (out / "DONE").is_file() and (out / "figures" / "comparison.pdf").is_file()
     manifest = json.loads((out / "figures" / "manifest.json").read_text())
     assert manifest["figures"][0]["experiment"] == "mechanism_comparison"
+
+
+@pytest.mark.parametrize("launcher", ["ray", "submitit_local"])
+def test_ray_and_submitit_launchers_give_the_same_results(sweeps, launcher):
+    # ray: a local Ray started by the launcher (a cluster address by config);
+    # submitit_local: the Slurm launcher's local executor (same code path as submitit_slurm)
+    root, _ = sweeps
+    out = root / launcher
+    result = intentlab(
+        "run", "-m", "seed=0,1", *TINY, f"hydra/launcher={launcher}", f"hydra.sweep.dir={out}",
+        cwd=root,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    for job in ("0", "1"):
+        assert (out / job / "DONE").is_file(), (launcher, job)
+        for name in (*TABLES, "config.yaml"):
+            assert (out / job / name).read_bytes() == (root / "serial" / job / name).read_bytes()
