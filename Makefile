@@ -5,14 +5,14 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: install run test test-all lint format bench figures notebooks clean
+.PHONY: install run test test-all lint format bench figures notebooks viz clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,zk,notebooks,ray,slurm]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,zk,notebooks,ray,slurm,viz]"
 	touch $(STAMP)
 
 run: $(STAMP)  ## run the default experiment (pass overrides as ARGS="market=small rounds=10")
@@ -38,6 +38,9 @@ figures: $(STAMP)  ## every preset on a small config, figures + manifest under r
 
 notebooks: $(STAMP)  ## JupyterLab on notebooks/ (quickstart, mechanism comparison, calibration)
 	$(BIN)/jupyter lab notebooks/
+
+viz: $(STAMP)  ## the live SolaraViz page of the market model (opens in the browser)
+	$(BIN)/solara run experiments/viz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
