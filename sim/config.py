@@ -394,6 +394,18 @@ class IncentivesConfig:
     validators: ValidatorsConfig = field(default_factory=ValidatorsConfig)
     yuma: YumaConfig = field(default_factory=YumaConfig)
 
+    def __post_init__(self) -> None:
+        if self.staking.slashed_to == "redistribute" and self.validators.stake_high <= 0:
+            raise ConfigError(
+                "incentives.staking.slashed_to",
+                "redistribute needs validators with stake (validators.stake_high > 0)",
+            )
+        if self.validators.stake_low > self.validators.stake_high:
+            raise ConfigError(
+                "incentives.validators.stake_low",
+                f"must be <= incentives.validators.stake_high ({self.validators.stake_high})",
+            )
+
 
 def _job_kinds(kinds: tuple[str, ...]) -> str | None:
     from crypto.ground_truth import JOBS  # imports no crypto library

@@ -973,7 +973,7 @@ class MarketModel(mesa.Model):
                     agent.exited = self.round
             total = float(amounts.sum())
             if total > 0:
-                if staking.slashed_to == "redistribute" and stake_v.sum() > 0:
+                if staking.slashed_to == "redistribute":  # validators hold stake (config check)
                     self.ledger.transfer(
                         "tokens",
                         STAKE,
@@ -1064,7 +1064,7 @@ class MarketModel(mesa.Model):
             leaving = [a for a in group if a.should_exit(self.round, grace)]
             for agent in leaving:
                 agent.exited = self.round
-            counts.append(len(leaving))
+            counts.append(sum(a.exited == self.round for a in group))  # banned Sybils too
         return counts[0], counts[1]
 
     def _record_trades(self, rm: RoundMarket, settled: Settlement) -> None:

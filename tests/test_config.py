@@ -67,6 +67,15 @@ def test_round_trip_through_dict():
             r"agents.adversaries.colluder: lazy \+ colluder must be <= 1",
         ),
         ({"incentives": {"emission": {"schedule": "linear"}}}, "allowed: constant, decay"),
+        (
+            {
+                "incentives": {
+                    "staking": {"slashed_to": "redistribute"},
+                    "validators": {"stake_low": 0, "stake_high": 0},
+                }
+            },
+            "incentives.staking.slashed_to: redistribute needs validators with stake",
+        ),
         ({"market": {"fee_low": 7.0}}, r"market.fee_low: must be <= market.fee_high \(6.0\)"),
         (
             {"market": {"task_kinds": ["a", "a"]}},
