@@ -17,8 +17,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from sim.config import SimConfig, VerificationConfig, between, build_config, param
-from sim.results import write_complete
+from sim.config import SimConfig, VerificationConfig, between, build_config, one_of, param
 
 _OFF = {"quality_proof": False, "evaluation_proof": False, "audit_rate": 0.0,
         "identity_check": False, "bid_screen": False}  # fmt: skip
@@ -51,9 +50,7 @@ class AdversaryStudyConfig:
         seeds: seeds ``seed, seed + 1, ...`` (from the top-level ``seed``).
     """
 
-    kind: str = param(
-        "adversaries", lambda v: None if v == "adversaries" else "allowed: adversaries"
-    )
+    kind: str = param("adversaries", one_of("adversaries"))
     designs: tuple[str, ...] = param(tuple(DESIGNS), _designs)
     seeds: int = param(3, between(1))
 
@@ -92,20 +89,11 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def save(table: pd.DataFrame, base: SimConfig, study: AdversaryStudyConfig, directory: Path):
     """Write ``adversaries.parquet``, ``adversaries.png``/``.pdf``, ``config.yaml``, ``DONE``."""
-    import yaml
-
-    from experiments import config_record
+    from experiments import save_study
     from experiments.figures import plot_adversaries
 
-    config = config_record(base, study)
-    return write_complete(
-        directory,
-        {
-            "adversaries.parquet": lambda p: table.to_parquet(p, index=False),
-            "config.yaml": lambda p: Path(p).write_text(yaml.safe_dump(config, sort_keys=False)),
-        },
-        figures=lambda d: [plot_adversaries(table, d / f"adversaries.{x}") for x in ("png", "pdf")],
-    )
+    return save_study(directory, base, study, {"adversaries": table}, "adversaries",
+                      lambda p: plot_adversaries(table, p))  # fmt: skip
 
 
 def execute(

@@ -76,7 +76,7 @@ def save(table: pd.DataFrame, directory: Path, config: dict[str, Any] | None = N
     import yaml
 
     from crypto import calibration
-    from experiments.figures import plot_calibration
+    from experiments.figures import FORMATS, plot_calibration
 
     fitted = calibration.fit(table)
     files = {
@@ -89,7 +89,7 @@ def save(table: pd.DataFrame, directory: Path, config: dict[str, Any] | None = N
         directory,
         files,
         figures=lambda d: [
-            plot_calibration(table, fitted, d / f"calibration.{x}") for x in ("png", "pdf")
+            plot_calibration(table, fitted, d / f"calibration.{x}") for x in FORMATS
         ],
     )
     return fitted

@@ -19,8 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from sim.config import SimConfig, between, build_config, param
-from sim.results import write_complete
+from sim.config import SimConfig, between, build_config, one_of, param
 
 #: Per-round figures the study compares (column, axis label with units).
 PANELS = [
@@ -46,9 +45,7 @@ class OverheadStudyConfig:
         seeds: seeds ``seed, seed + 1, ...`` (from the top-level ``seed``).
     """
 
-    kind: str = param(
-        "fhe_overhead", lambda v: None if v == "fhe_overhead" else "allowed: fhe_overhead"
-    )
+    kind: str = param("fhe_overhead", one_of("fhe_overhead"))
     cost_scales: tuple[float, ...] = param((0.25, 0.5, 1.0, 2.0, 4.0), _scales)
     plain: bool = param(True)
     seeds: int = param(3, between(1))
@@ -98,20 +95,11 @@ def summary(rounds: pd.DataFrame) -> pd.DataFrame:
 
 def save(rounds: pd.DataFrame, base: SimConfig, study: OverheadStudyConfig, directory: Path):
     """Write ``rounds.parquet``, ``fhe_overhead.png``/``.pdf``, ``config.yaml``, ``DONE``."""
-    import yaml
-
-    from experiments import config_record
+    from experiments import save_study
     from experiments.figures import plot_overhead
 
-    config = config_record(base, study)
-    return write_complete(
-        directory,
-        {
-            "rounds.parquet": lambda p: rounds.to_parquet(p, index=False),
-            "config.yaml": lambda p: Path(p).write_text(yaml.safe_dump(config, sort_keys=False)),
-        },
-        figures=lambda d: [plot_overhead(rounds, d / f"fhe_overhead.{x}") for x in ("png", "pdf")],
-    )
+    return save_study(directory, base, study, {"rounds": rounds}, "fhe_overhead",
+                      lambda p: plot_overhead(rounds, p))  # fmt: skip
 
 
 def execute(

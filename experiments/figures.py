@@ -18,6 +18,9 @@ import matplotlib.ticker
 import numpy as np
 import pandas as pd
 
+#: Every figure is written in these formats (vector PDF for papers, PNG for screens).
+FORMATS = ("pdf", "png")
+
 # Okabe-Ito, colour-blind safe.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442"]
 
@@ -52,6 +55,27 @@ SWEEP_PANELS = [
 ]
 
 
+def _band(ax, grouped, color, style: str = "-", alpha: float = 0.2, **line) -> np.ndarray:
+    """Plot the mean of each group as a line and its 95% confidence interval as a band.
+
+    Args:
+        ax: the axes.
+        grouped: a grouped series (groups on the x axis, e.g. rounds or market sizes).
+        color: line and band colour.
+        style: matplotlib line format.
+        alpha: band opacity.
+        **line: further keywords of the line (label, marker, ...).
+
+    Returns:
+        The x values.
+    """
+    stats = grouped.agg(["mean", "sem"])
+    x, half = stats.index.to_numpy(), 1.96 * stats["sem"].fillna(0).to_numpy()
+    ax.plot(x, stats["mean"], style, color=color, **line)
+    ax.fill_between(x, stats["mean"] - half, stats["mean"] + half, color=color, alpha=alpha)
+    return x
+
+
 def plot_sweep(table: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
     """A sweep's per-round metrics, one line per combination of swept values.
 
@@ -73,11 +97,7 @@ def plot_sweep(table: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
         color = PALETTE[k % len(PALETTE)]
         for ax, (column, _) in zip(axes.flat, SWEEP_PANELS, strict=True):
             if column in group:
-                stats = group.groupby("round")[column].agg(["mean", "sem"])
-                x, half = stats.index.to_numpy(), 1.96 * stats["sem"].fillna(0).to_numpy()
-                ax.plot(x, stats["mean"], color=color, label=label)
-                ax.fill_between(x, stats["mean"] - half, stats["mean"] + half, color=color,
-                                alpha=0.2)  # fmt: skip
+                _band(ax, group.groupby("round")[column], color, label=label)
     for ax, (_, ylabel) in zip(axes.flat, SWEEP_PANELS, strict=True):
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
@@ -169,13 +189,8 @@ def plot_comparison(table: pd.DataFrame, path: str | Path) -> Path:
     fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True, layout="constrained")
     for ax, (column, label) in zip(axes.flat, COMPARISON_PANELS, strict=True):
         for (family, name), group in ok.groupby(["family", "mechanism"]):
-            stats = group.groupby("corporations")[column].agg(["mean", "sem", "count"])
-            x = stats.index.to_numpy()
-            half = 1.96 * stats["sem"].fillna(0).to_numpy()
-            ax.plot(x, stats["mean"], styles.get(family, ":"), color=colors[name], marker="o", ms=3)
-            ax.fill_between(
-                x, stats["mean"] - half, stats["mean"] + half, color=colors[name], alpha=0.15
-            )
+            _band(ax, group.groupby("corporations")[column], colors[name],
+                  styles.get(family, ":"), alpha=0.15, marker="o", ms=3)  # fmt: skip
         ax.set(ylabel=label, xscale="log")
         sizes = sorted(ok["corporations"].unique())
         ax.set_xticks(sizes, [str(v) for v in sizes])
@@ -251,13 +266,7 @@ def plot_regimes(rounds: pd.DataFrame, path: str | Path) -> Path:
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharex=True, layout="constrained")
     for ax, (column, label) in zip(axes.flat, PANELS, strict=True):
         for regime, group in rounds.groupby("regime", sort=False):
-            stats = group.groupby("round")[column].agg(["mean", "sem"])
-            x = stats.index.to_numpy()
-            half = 1.96 * stats["sem"].fillna(0).to_numpy()
-            ax.plot(x, stats["mean"], color=colors[regime], label=regime)
-            ax.fill_between(
-                x, stats["mean"] - half, stats["mean"] + half, color=colors[regime], alpha=0.2
-            )
+            _band(ax, group.groupby("round")[column], colors[regime], label=regime)
         ax.set_ylabel(label, fontsize="small")
         ax.grid(alpha=0.3)
     for ax in axes[1]:
@@ -337,10 +346,7 @@ def plot_overhead(rounds: pd.DataFrame, path: str | Path) -> Path:
     per_run = rounds.groupby(["encryption", "cost_scale", "seed"])[[c for c, _ in PANELS]].mean()
     for ax, (column, label) in zip(axes, PANELS, strict=True):
         encrypted = per_run.xs(True, level="encryption")[column].groupby(level="cost_scale")
-        stats = encrypted.agg(["mean", "sem"])
-        x, half = stats.index.to_numpy(), 1.96 * stats["sem"].fillna(0).to_numpy()
-        ax.plot(x, stats["mean"], marker="o", ms=3, color=PALETTE[0], label="FHE + ZK")
-        ax.fill_between(x, stats["mean"] - half, stats["mean"] + half, color=PALETTE[0], alpha=0.2)
+        x = _band(ax, encrypted, PALETTE[0], marker="o", ms=3, label="FHE + ZK")
         if False in per_run.index.get_level_values("encryption"):
             plain = per_run.xs(False, level="encryption")[column]
             mean, sem = plain.mean(), plain.sem() if len(plain) > 1 else 0.0
@@ -381,10 +387,7 @@ def plot_entry(table: pd.DataFrame, counts: pd.DataFrame, path: str | Path) -> P
         color = PALETTE[k % len(PALETTE)]
         label = f"congestion {congestion:g}, {n} corporations"
         for ax, column in zip(axes[:2], ("solver_profit", "users_surplus"), strict=True):
-            stats = group.groupby("solvers")[column].agg(["mean", "sem"])
-            x, half = stats.index.to_numpy(), 1.96 * stats["sem"].fillna(0).to_numpy()
-            ax.plot(x, stats["mean"], color=color, label=label)
-            ax.fill_between(x, stats["mean"] - half, stats["mean"] + half, color=color, alpha=0.2)
+            _band(ax, group.groupby("solvers")[column], color, label=label)
         mine = counts[(counts["congestion"] == congestion) & (counts["corporations"] == n)]
         axes[2].plot(mine["entry_cost"], mine["free_entry"], "-o", ms=3, color=color, label=label)
         axes[2].plot(mine["entry_cost"], mine["users_planner"], ":", color=color)

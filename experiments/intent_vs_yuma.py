@@ -19,8 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from sim.config import INCENTIVE_REGIMES, SimConfig, between, build_config, param
-from sim.results import write_complete
+from sim.config import INCENTIVE_REGIMES, SimConfig, between, build_config, one_of, param
 
 #: The per-round figures the study compares (column, axis label).
 PANELS = [
@@ -49,9 +48,7 @@ class RegimeStudyConfig:
         seeds: seeds ``seed, seed + 1, ...`` (from the top-level ``seed``).
     """
 
-    kind: str = param(
-        "intent_vs_yuma", lambda v: None if v == "intent_vs_yuma" else "allowed: intent_vs_yuma"
-    )
+    kind: str = param("intent_vs_yuma", one_of("intent_vs_yuma"))
     regimes: tuple[str, ...] = param(("intent_market", "yuma"), _regimes)
     seeds: int = param(3, between(1))
 
@@ -99,21 +96,12 @@ def save(
 
     Files: ``rounds.parquet``, ``adversaries.parquet``, ``intent_vs_yuma.png``/``.pdf``.
     """
-    import yaml
-
-    from experiments import config_record
+    from experiments import save_study
     from experiments.figures import plot_regimes
 
-    config = config_record(base, study)
-    return write_complete(
-        directory,
-        {
-            "rounds.parquet": lambda p: rounds.to_parquet(p, index=False),
-            "adversaries.parquet": lambda p: adversaries.to_parquet(p, index=False),
-            "config.yaml": lambda p: Path(p).write_text(yaml.safe_dump(config, sort_keys=False)),
-        },
-        figures=lambda d: [plot_regimes(rounds, d / f"intent_vs_yuma.{x}") for x in ("png", "pdf")],
-    )
+    tables = {"rounds": rounds, "adversaries": adversaries}
+    return save_study(directory, base, study, tables, "intent_vs_yuma",
+                      lambda p: plot_regimes(rounds, p))  # fmt: skip
 
 
 def summary(rounds: pd.DataFrame) -> pd.DataFrame:

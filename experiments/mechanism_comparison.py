@@ -21,9 +21,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import mechanisms
-from sim.config import ConfigError, SimConfig, between, build_config, param
+from sim.config import ConfigError, SimConfig, between, build_config, one_of, param
 from sim.model import MarketModel
-from sim.results import write_complete
 
 FAMILIES = ("intent", "homogeneous")
 
@@ -58,10 +57,7 @@ class ComparisonConfig:
         markets: markets drawn per family, size and seed.
     """
 
-    kind: str = param(
-        "mechanism_comparison",
-        lambda v: None if v == "mechanism_comparison" else "allowed: mechanism_comparison",
-    )
+    kind: str = param("mechanism_comparison", one_of("mechanism_comparison"))
     mechanisms: tuple[str, ...] = param(
         ("dutch", "first_price", "vcg", "mcafee", "posted_price"), _mechanism_list
     )
@@ -157,20 +153,11 @@ def run(base: SimConfig, study: ComparisonConfig, progress: bool = False) -> pd.
 
 def save(table: pd.DataFrame, base: SimConfig, study: ComparisonConfig, directory: Path) -> Path:
     """Write ``comparison.parquet``, ``comparison.png``/``.pdf``, ``config.yaml``, ``DONE``."""
-    import yaml
-
-    from experiments import config_record
+    from experiments import save_study
     from experiments.figures import plot_comparison
 
-    config = config_record(base, study)
-    return write_complete(
-        directory,
-        {
-            "comparison.parquet": lambda p: table.to_parquet(p, index=False),
-            "config.yaml": lambda p: Path(p).write_text(yaml.safe_dump(config, sort_keys=False)),
-        },
-        figures=lambda d: [plot_comparison(table, d / f"comparison.{x}") for x in ("png", "pdf")],
-    )
+    return save_study(directory, base, study, {"comparison": table}, "comparison",
+                      lambda p: plot_comparison(table, p))  # fmt: skip
 
 
 def summary(table: pd.DataFrame) -> pd.DataFrame:

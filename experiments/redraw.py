@@ -32,9 +32,8 @@ import yaml
 
 from experiments import figures
 from experiments.collect import collect
+from experiments.figures import FORMATS
 from sim.results import DONE, IncompleteRunError, write_atomic
-
-FORMATS = ("pdf", "png")
 
 
 def _provenance() -> dict[str, str | None]:

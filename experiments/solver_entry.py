@@ -29,8 +29,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from sim.config import SimConfig, between, build_config, param
-from sim.results import write_complete
+from sim.config import SimConfig, between, build_config, one_of, param
 
 
 def _numbers(value: tuple[float, ...]) -> str | None:
@@ -54,9 +53,7 @@ class EntryStudyConfig:
         seeds: seeds ``seed, seed + 1, ...`` (from the top-level ``seed``).
     """
 
-    kind: str = param(
-        "solver_entry", lambda v: None if v == "solver_entry" else "allowed: solver_entry"
-    )
+    kind: str = param("solver_entry", one_of("solver_entry"))
     entry_costs: tuple[float, ...] = param((0.0, 1.0, 2.0, 5.0, 10.0), _numbers)
     congestion: tuple[float, ...] = param((0.0, 0.5), _numbers)
     corporations: tuple[int, ...] = param((30, 60), _sizes)
@@ -145,24 +142,12 @@ def summary(table: pd.DataFrame, entry_costs: tuple[float, ...] | None = None) -
 
 def save(table: pd.DataFrame, base: SimConfig, study: EntryStudyConfig, directory: Path):
     """Write ``entry.parquet``, ``counts.parquet``, ``solver_entry.png``/``.pdf``, config, DONE."""
-    import yaml
-
-    from experiments import config_record
+    from experiments import save_study
     from experiments.figures import plot_entry
 
-    config = config_record(base, study)
     found = counts(table, study.entry_costs)
-    return write_complete(
-        directory,
-        {
-            "entry.parquet": lambda p: table.to_parquet(p, index=False),
-            "counts.parquet": lambda p: found.to_parquet(p, index=False),
-            "config.yaml": lambda p: Path(p).write_text(yaml.safe_dump(config, sort_keys=False)),
-        },
-        figures=lambda d: [
-            plot_entry(table, found, d / f"solver_entry.{x}") for x in ("png", "pdf")
-        ],
-    )
+    return save_study(directory, base, study, {"entry": table, "counts": found}, "solver_entry",
+                      lambda p: plot_entry(table, found, p))  # fmt: skip
 
 
 def execute(

@@ -144,7 +144,8 @@ class Settlement(NamedTuple):
     ``accepted`` holds the units delivered and paid; ``lazy`` marks lazy solvers and
     ``lazy_caught`` those whose model failed verification this round; ``caught_*`` count
     each agent's failed verifications; ``attempts`` and ``detected`` count cheating trades
-    by adversary kind; ``false_positives`` counts honest trades the bid screen flagged.
+    by adversary kind; ``false_positives`` counts honest trades the bid screen flagged;
+    ``fees`` is what each solver's task client pays for its model.
     """
 
     accepted: np.ndarray
@@ -159,6 +160,7 @@ class Settlement(NamedTuple):
     attempts: dict[str, int]
     detected: dict[str, int]
     false_positives: int
+    fees: np.ndarray
 
 
 class Rewards(NamedTuple):
@@ -411,13 +413,13 @@ class MarketModel(mesa.Model):
             outcome = self.mechanism.clear(rm.reported, rng=self.rng)
         settled = self._settle(rm, outcome)
         accepted = settled.accepted
-        accuracy = self._models(rm, accepted)
+        accuracy = self._models(rm, settled)
         self._execute(rm, settled)
         gt_jobs = self._ground_truth(corps, solvers, accepted)
         rewards = self._reward(rm, settled, accuracy)
         slashed_c, slashed_s, burned = self._slash(rm, settled)
         self._update_reputation(rm, settled)
-        extracted = self._extracted(rm, settled, outcome, rewards)
+        extracted = self._extracted(rm, settled, rewards)
 
         price = cfg.incentives.token_price
         money = self.ledger.balances("money", ids_c + ids_s) - money_before
@@ -766,14 +768,17 @@ class MarketModel(mesa.Model):
             attempts=attempts,
             detected=detected,
             false_positives=false_positives,
+            # by claimed quality; nothing for a lazy solver's caught model
+            fees=np.where(lazy_caught, 0.0, tasks.fee * (rm.quality @ accepted)),
         )
 
-    def _models(self, rm: RoundMarket, accepted: np.ndarray) -> np.ndarray:
+    def _models(self, rm: RoundMarket, settled: Settlement) -> np.ndarray:
         """Each solver's model accuracy on its task's industry.
 
         Models are trained with JAX on the rows each solver bought (weighted by the share
         of each seller's supply) and the public rows; a lazy solver returns random weights.
         """
+        accepted = settled.accepted
         shares = np.divide(
             accepted,
             rm.supply[:, None],
@@ -782,7 +787,7 @@ class MarketModel(mesa.Model):
         )
         ids = [c.unique_id for c in rm.corporations]
         accuracy = self.pool.model_accuracy(ids, shares, rm.tasks.industry)
-        lazy = np.array([s.adversary == "lazy" for s in rm.solvers], dtype=bool)
+        lazy = settled.lazy
         if lazy.any():
             accuracy[lazy] = self.pool.random_model_accuracy(
                 rm.tasks.industry[lazy], self.valuation_rng
@@ -796,10 +801,8 @@ class MarketModel(mesa.Model):
         Lazy solvers skip the work and pay no compute.
         """
         ids = [s.unique_id for s in rm.solvers]
-        accepted = settled.accepted
-        fees = np.where(settled.lazy_caught, 0.0, rm.tasks.fee * (rm.quality @ accepted))
-        self.ledger.transfer("money", WORLD, ids, fees)
-        work = np.where(settled.lazy, 0.0, rm.processing_cost * accepted.sum(axis=0))
+        self.ledger.transfer("money", WORLD, ids, settled.fees)
+        work = np.where(settled.lazy, 0.0, rm.processing_cost * settled.accepted.sum(axis=0))
         self.ledger.transfer("money", ids, WORLD, work)
 
     def _ground_truth(
@@ -908,11 +911,10 @@ class MarketModel(mesa.Model):
                 tokens_s = emission * inc.shares.solvers * work / work.sum()
             if stake_v.sum() > 0:
                 tokens_v = emission * inc.shares.validators * stake_v / stake_v.sum()
-            fees = np.where(settled.lazy_caught, 0.0, rm.tasks.fee * (rm.quality @ accepted))
             basis = accepted * score[:, None]
             basis = np.where(basis.sum(axis=0) > 0, basis, accepted)
             split = np.divide(basis, basis.sum(axis=0), out=np.zeros_like(basis), where=basis > 0)
-            paid = inc.revenue_share * fees[None, :] * split
+            paid = inc.revenue_share * settled.fees[None, :] * split
             revenue = paid.sum(axis=1)
             self.ledger.transfer(
                 "money",
@@ -1005,7 +1007,6 @@ class MarketModel(mesa.Model):
         self,
         rm: RoundMarket,
         settled: Settlement,
-        outcome: mechanisms.Outcome,
         rewards: Rewards,
     ) -> dict[str, float]:
         """Value cheaters took from others this round, by adversary kind (money units).
@@ -1029,9 +1030,7 @@ class MarketModel(mesa.Model):
         out["poisoner"] = float((gap * accepted)[poisoner].sum())
         undetected = settled.lazy & ~settled.lazy_caught
         price = self.config.incentives.token_price
-        out["lazy"] = float(
-            (fee * (rm.quality @ accepted) + price * rewards.solvers)[undetected].sum()
-        )
+        out["lazy"] = float((settled.fees + price * rewards.solvers)[undetected].sum())
         tokens_c = rewards.corporations
         if sybil.any() and tokens_c.sum() > 0:
             units = rm.quality * accepted.sum(axis=1)

@@ -162,7 +162,7 @@ def bench_valuation(
         data = IndustryData(8, 3, seed=seed)
         parts = [data.sample(i % 3, 24, rng.uniform(0.3, 1.0), rng) for i in range(owners)]
         tests = [data.sample(i, 200, 1.0, rng) for i in range(3)]
-        value = CoalitionValue(
+        pool = (
             np.concatenate([p.x for p in parts]),
             np.concatenate([p.y for p in parts]),
             np.repeat(np.arange(owners), 24),
@@ -171,17 +171,10 @@ def bench_valuation(
             owners,
         )
         started = time.perf_counter()
-        exact = exact_shapley(value, owners)
+        exact = exact_shapley(CoalitionValue(*pool), owners)
         exact_seconds = time.perf_counter() - started
         for count in permutations:
-            fresh = CoalitionValue(
-                value.x[: value.rows],
-                value.y[: value.rows],
-                value.owner,
-                np.asarray(value.x_test),
-                np.asarray(value.y_test),
-                owners,
-            )
+            fresh = CoalitionValue(*pool)  # its own cache: count the models it trains
             started = time.perf_counter()
             estimate = monte_carlo_shapley(
                 fresh, owners, count, np.random.default_rng(100 + seed), truncation
