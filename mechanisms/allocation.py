@@ -78,33 +78,35 @@ def max_volume(
     return allocation
 
 
-def at_price(market: Market, price: float) -> np.ndarray:
+def at_price(market: Market, price: float, slack: float = 0.0) -> np.ndarray:
     """Trades at ``price`` on the willing pairs: maximum volume, then maximum surplus.
 
-    The willing pairs are compatible with ``ask_ij <= price <= bid_ij``. Homogeneous markets
-    take the greedy path (:func:`greedy_allocation`), all others the LP of
-    :func:`max_volume`; both follow the same rule.
+    The willing pairs are compatible with ``ask_ij <= price + slack`` and
+    ``bid_ij >= price - slack``. Homogeneous markets take the greedy path
+    (:func:`greedy_allocation`), all others the LP of :func:`max_volume`; both follow the
+    same rule.
     """
     if market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1:
-        return greedy_allocation(market, price)
+        return greedy_allocation(market, price, slack)
     ask, bid = market.ask_matrix(), market.bid_matrix()
-    edges = market.compatible_matrix() & (ask <= price) & (bid >= price)
+    edges = market.compatible_matrix() & (ask <= price + slack) & (bid >= price - slack)
     return max_volume(edges, market.supply, market.demand, bid - ask)
 
 
-def greedy_allocation(market: Market, price: float) -> np.ndarray:
+def greedy_allocation(market: Market, price: float, slack: float = 0.0) -> np.ndarray:
     """The max-volume, max-surplus allocation at ``price`` for a homogeneous market.
 
     With one ask per seller, one bid per buyer and no restrictions, any willing seller can
     serve any willing buyer, so the maximum volume is ``min(willing supply, willing
     demand)``, and surplus ``sum(bid_j * bought_j) - sum(ask_i * sold_i)`` is largest when
     the lowest asks sell and the highest bids buy first (ties by index). Units are paired by
-    the north-west corner rule. ``O((n + m) log(n + m))``.
+    the north-west corner rule; ``slack`` widens who is willing as in :func:`at_price`.
+    ``O((n + m) log(n + m))``.
     """
     n, m = market.shape
     allocation = np.zeros((n, m))
-    sellers = np.flatnonzero((market.ask <= price) & (market.supply > 0))
-    buyers = np.flatnonzero((market.bid >= price) & (market.demand > 0))
+    sellers = np.flatnonzero((market.ask <= price + slack) & (market.supply > 0))
+    buyers = np.flatnonzero((market.bid >= price - slack) & (market.demand > 0))
     sellers = sellers[np.argsort(market.ask[sellers], kind="stable")]
     buyers = buyers[np.argsort(-market.bid[buyers], kind="stable")]
     volume = min(market.supply[sellers].sum(), market.demand[buyers].sum())

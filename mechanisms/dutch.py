@@ -15,39 +15,46 @@ CLOCKS = ("exact", "ticks")
 BINNED_STEPS_PER_AGENT = 4
 """The exact clock bins quotes by clock step when the clock has at most this many steps
 per agent, and bisects otherwise (the bins' memory grows with the number of steps)."""
+SNAP = 1e-9
+"""A quote within this fraction of a tick of a clock price counts as at that price, so that
+quotes on the tick grid (an ask of 1.00 at tick 0.01) are not lost to rounding."""
 
 
 class DutchAuction(Mechanism):
     """A uniform per-unit price descends from above in ticks until demand meets supply.
 
-    At clock price ``p``:
+    The clock prices are ``p_k = start - k * tick``, from ``start``, the highest compatible
+    bid, down to the last step ``K - 1`` not below the lowest compatible ask. At ``p_k``:
 
     * buyer ``j`` wants to buy (all of ``demand_j``) if some compatible seller's data is
-      worth at least ``p`` to it: ``max_i bid_ij >= p`` over compatible ``i``;
+      worth at least ``p_k`` to it: ``max_i bid_ij >= p_k`` over compatible ``i``;
     * seller ``i`` wants to sell (all of ``supply_i``) if some compatible buyer pays it
-      enough: ``min_j ask_ij <= p`` over compatible ``j``.
+      enough: ``min_j ask_ij <= p_k`` over compatible ``j``.
 
-    The clock starts at the highest compatible bid and descends by ``tick``; it stops at the
-    first price where demand ``D(p)`` is at least supply ``S(p)``, or at the lowest clock
-    price not below the lowest compatible ask, whichever comes first. Trade happens at that
-    price on the pairs that are compatible and where ``ask_ij <= p <= bid_ij``, rationed by
+    Each best quote is placed on the clock's steps once, to within :data:`SNAP` of a tick
+    (buyer ``j`` is in from step ``ceil((start - bid_j) / tick)``, seller ``i`` up to step
+    ``floor((start - ask_i) / tick)``), and both clocks read demand ``D(k)`` and supply
+    ``S(k)`` off these integer steps. The clock stops at the first step with ``D >= S``, or
+    at step ``K - 1``. Trade happens at that price on the compatible pairs with
+    ``ask_ij <= p <= bid_ij`` (to within :data:`SNAP` of a tick), rationed by
     :func:`mechanisms.allocation.at_price` (maximum volume, then maximum reported surplus).
     Every traded unit pays ``p``: the auction is budget balanced and individually rational on
     reported values.
 
-    ``D(p) - S(p)`` never decreases as the clock descends, so the stopping step is the first
+    ``D(k) - S(k)`` never decreases as the clock descends, so the stopping step is the first
     clock step of a monotone predicate. ``clock="exact"`` reads it off per-step histograms
-    of the quotes in ``O(n + m + K)`` for ``K`` clock steps and confirms it with two
-    evaluations of ``D`` and ``S`` made exactly as the ticking clock makes them; when the
-    clock has more than ``BINNED_STEPS_PER_AGENT`` steps per agent, or the check fails, it
-    bisects over the steps instead (``O((n + m) log K)``). Both come after the ``O(nm)``
-    pass that reduces per-pair values to each agent's best compatible ask or bid.
-    ``clock="ticks"`` runs the clock one tick at a time (``O((n + m) K)``), for studying
-    the clock itself. Both clocks return the same price and allocation.
+    of the steps in ``O(n + m + K)``; only when demand and supply at the stop, or one step
+    before it, tie to within rounding (``1e-9`` of the quantities) does it evaluate them as
+    the ticking clock does, and it bisects over the steps (``O((n + m) log K)``) when that
+    check fails or the clock has more than ``BINNED_STEPS_PER_AGENT`` steps per agent. Both
+    come after the ``O(nm)`` pass that reduces per-pair values to each agent's best
+    compatible ask or bid. ``clock="ticks"`` runs the clock one tick at a time
+    (``O((n + m) K)``), for studying the clock itself. Both clocks return the same price and
+    allocation.
 
     Args:
         tick: clock decrement per step, ``> 0``.
-        clock: ``"exact"`` (bisection) or ``"ticks"`` (tick by tick).
+        clock: ``"exact"`` (histograms of the steps) or ``"ticks"`` (tick by tick).
         max_ticks: refuse markets whose clock would need more steps than this.
     """
 
@@ -76,17 +83,18 @@ class DutchAuction(Mechanism):
         price, info = self.clearing_price(market)
         if price is None:
             return Outcome.empty(market, **info)
-        return Outcome.uniform_price(at_price(market, price), price, **info)
+        allocation = at_price(market, price, slack=SNAP * self.tick)
+        return Outcome.uniform_price(allocation, price, **info)
 
     def clearing_price(self, market: Market) -> tuple[float | None, dict]:
         """Where the clock stops, without allocating.
 
         Returns:
             The clearing price (``None`` if nothing can trade) and diagnostics: ``ticks``
-            (clock steps to the stop), ``evaluations`` (demand/supply evaluations made),
-            ``start_price``, ``demand_at_price``, ``supply_at_price``, ``crossed``,
-            ``binned_fallback`` (the exact clock's binned stop failed its check and it
-            bisected instead).
+            (clock steps to the stop), ``evaluations`` (demand/supply evaluations made as
+            the ticking clock makes them), ``start_price``, ``demand_at_price``,
+            ``supply_at_price``, ``crossed``, ``binned_fallback`` (the exact clock's
+            histograms could not decide the stop and it bisected instead).
 
         Raises:
             ValueError: if the clock would need more than ``max_ticks`` steps.
@@ -95,23 +103,21 @@ class DutchAuction(Mechanism):
         start, floor = float(best_bid.max()), float(best_ask.min())
         if not (math.isfinite(start) and math.isfinite(floor)):  # quotes are finite or +-inf
             return None, {"ticks": 0, "reason": "no compatible pair"}
-        if start < floor:
+        # the lowest ask's seller leaves after step `last`, by the arithmetic of `_steps`
+        last = math.floor((start + (1 + SNAP) * self.tick - floor) * (1.0 / self.tick)) - 1
+        if last < 0:
             return None, {"ticks": 0, "reason": "every ask above every bid"}
-        last = math.floor((start - floor) / self.tick + 1e-9)
         if last > self.max_ticks:
             raise ValueError(
                 f"dutch: the clock needs {last} ticks from {start:.6g} down to {floor:.6g}; "
                 f"raise tick (now {self.tick}) or max_ticks (now {self.max_ticks})"
             )
+        enter, leave = _steps(best_bid, best_ask, start, self.tick, last)
 
         def excess(k: int) -> tuple[float, float]:
-            price = start - k * self.tick
-            return (
-                float(market.demand @ (best_bid >= price)),
-                float(market.supply @ (best_ask <= price)),
-            )
+            return float(market.demand @ (enter <= k)), float(market.supply @ (leave > k))
 
-        fallback = False  # the binned stop failed its check (exact clock only)
+        fallback = False  # the histograms could not decide the stop (exact clock only)
         if self.clock == "ticks":
             for k in range(last + 1):
                 demand, supply = excess(k)
@@ -121,14 +127,13 @@ class DutchAuction(Mechanism):
         else:
             k, evaluations = None, 0
             if last <= BINNED_STEPS_PER_AGENT * (best_bid.size + best_ask.size):
-                k = _binned_stop(market, best_bid, best_ask, start, self.tick, last)
-                # the stop is k exactly when the clock has not crossed at k - 1 and has
-                # crossed at k (or k is the floor): D - S never decreases as k grows
-                before = excess(k - 1) if k > 0 else (0.0, 1.0)
-                demand, supply = excess(k)
-                evaluations = 2 if k > 0 else 1
-                if not (before[0] < before[1] and (demand >= supply or k == last)):
-                    k, fallback = None, True  # a quote on a step boundary rounded off
+                k, demand, supply, certain = _binned_stop(market, enter, leave, last)
+                if not certain:  # a near tie: decide it as the ticking clock does
+                    before = excess(k - 1) if k > 0 else (0.0, 1.0)
+                    demand, supply = excess(k)
+                    evaluations = 2 if k > 0 else 1
+                    if not (before[0] < before[1] and (demand >= supply or k == last)):
+                        k, fallback = None, True
             if k is None:
                 lo, hi = 0, last
                 while lo < hi:  # first k in [0, last] with D >= S, or last
@@ -152,26 +157,50 @@ class DutchAuction(Mechanism):
         }
 
 
-def _binned_stop(
-    market: Market, best_bid: np.ndarray, best_ask: np.ndarray, start: float, tick: float, last: int
-) -> int:
-    """The clock's stopping step from per-step histograms of the quotes, in ``O(n + m + K)``.
+def _steps(
+    best_bid: np.ndarray, best_ask: np.ndarray, start: float, tick: float, last: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each buyer's first clock step and each seller's last clock step plus one.
 
-    Buyer ``j`` is in from step ``ceil((start - bid_j) / tick)`` on and seller ``i`` up to
-    step ``floor((start - ask_i) / tick)``; cumulative sums of the quantities binned by those
-    steps give demand and supply at every step at once. Rounding can put a quote lying on
-    a step boundary one step off, so the caller confirms the step with two exact
-    evaluations.
+    Buyer ``j`` is in at steps ``k >= ceil((start - bid_j) / tick - SNAP)`` and seller ``i``
+    at steps ``k < floor((start - ask_i) / tick + SNAP) + 1``; agents without a partner
+    (quote ``-inf`` or ``+inf``) get ``last + 1`` and ``0``, and are never in.
     """
-    enters = np.clip(np.ceil((start - best_bid) / tick), 0, last + 1).astype(np.intp)
-    after = np.subtract(start + tick, best_ask)  # 1 + the seller's last step, in place:
-    after /= tick
-    np.clip(after, 0, last + 1, out=after)  # truncation is floor from here on
-    demand = np.bincount(enters, weights=market.demand, minlength=last + 2).cumsum()
-    gone = np.bincount(after.astype(np.intp), weights=market.supply, minlength=last + 2).cumsum()
-    supply = gone[-1] - gone[: last + 1]  # sellers whose last step is >= k
-    crossed = demand[: last + 1] >= supply
-    return int(crossed.argmax()) if crossed.any() else last
+    inv = 1.0 / tick
+    enter = np.subtract(start, best_bid)  # >= 0
+    enter *= inv
+    enter -= SNAP
+    np.ceil(enter, out=enter)  # >= -0.0
+    np.minimum(enter, last + 1, out=enter)
+    leave = np.subtract(start + (1 + SNAP) * tick, best_ask)
+    leave *= inv
+    np.maximum(leave, 0.0, out=leave)  # <= last + 1; truncation is floor from here on
+    return enter.astype(np.intp), leave.astype(np.intp)
+
+
+def _binned_stop(
+    market: Market, enter: np.ndarray, leave: np.ndarray, last: int
+) -> tuple[int, float, float, bool]:
+    """The clock's stopping step from histograms of the steps, in ``O(n + m + K)``.
+
+    Cumulative sums of the demand binned by buyers' first steps and of the supply binned by
+    sellers' leaving steps give ``D(k)`` and ``S(k)`` at every step at once. They add in
+    another order than the ticking clock's sums, so the stop is certain only when ``D - S``
+    is clear of zero by more than rounding (``1e-9`` of all quantities) at the stop and one
+    step before it.
+
+    Returns:
+        The step, ``D`` and ``S`` there, and whether the step is certain.
+    """
+    steps = last + 2
+    demand = np.bincount(enter, weights=market.demand, minlength=steps).cumsum()
+    gone = np.bincount(leave, weights=market.supply, minlength=steps).cumsum()
+    supply = gone[-1] - gone[: last + 1]  # sellers whose leaving step is after k
+    margin = demand[: last + 1] - supply
+    k = last if margin[-1] < 0 else int((margin >= 0).argmax())  # margin never decreases
+    tol = 1e-9 * (demand[-1] + gone[-1])
+    certain = (k == last or margin[k] > tol) and (k == 0 or margin[k - 1] < -tol)
+    return k, float(demand[k]), float(supply[k]), bool(certain)
 
 
 def _best_quotes(market: Market) -> tuple[np.ndarray, np.ndarray]:
@@ -180,10 +209,11 @@ def _best_quotes(market: Market) -> tuple[np.ndarray, np.ndarray]:
     Agents with zero quantity, or without a compatible partner of positive quantity, get
     ``-inf`` (buyers) or ``+inf`` (sellers) and never enter the clock.
     """
+    homogeneous = market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1
+    if homogeneous and market.all_positive:
+        return market.bid, market.ask
     has_supply, has_demand = market.supply > 0, market.demand > 0
-    if market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1:
-        if has_supply.all() and has_demand.all():
-            return market.bid, market.ask
+    if homogeneous:
         best_bid = np.where(has_demand & has_supply.any(), market.bid, -np.inf)
         best_ask = np.where(has_supply & has_demand.any(), market.ask, np.inf)
         return best_bid, best_ask

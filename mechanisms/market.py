@@ -72,6 +72,12 @@ class Market:
         object.__setattr__(self, "ask", ask)
         object.__setattr__(self, "bid", bid)
         object.__setattr__(self, "compatible", compatible)
+        object.__setattr__(self, "_all_positive", bool(supply.all() and demand.all()))
+
+    @property
+    def all_positive(self) -> bool:
+        """Whether every seller offers and every buyer demands a positive quantity."""
+        return self._all_positive
 
     @property
     def n_sellers(self) -> int:

@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -25,6 +27,31 @@ def test_scalar_crossing_worked_case():
     np.testing.assert_allclose(out.allocation.sum(axis=0), [1, 1, 0])
     np.testing.assert_allclose(out.seller_revenue, [2.5, 2.5, 0])
     np.testing.assert_allclose(out.buyer_payment, [2.5, 2.5, 0])
+
+
+def test_quotes_on_the_tick_grid_count_at_their_step():
+    # From 1.0 in ticks of 0.1 the eighth price is 1.0 - 7 * 0.1 = 0.29999999999999993 in
+    # floating point; the ask of 0.3 is on that step and must sell there.
+    homogeneous, per_pair = (
+        Market([10.0], [1.0], [0.3], [1.0]),
+        Market([10.0], [1.0], [[0.3]], [[1.0]]),
+    )
+    for clock, market in itertools.product(("exact", "ticks"), (homogeneous, per_pair)):
+        out = mechanisms.get("dutch", tick=0.1, clock=clock).clear(market)
+        assert out.info["ticks"] == 8 and out.info["crossed"] is False
+        assert out.price == pytest.approx(0.3)
+        np.testing.assert_allclose(out.allocation, [[1.0]])
+
+
+def test_exact_clock_evaluates_only_near_ties():
+    # A clear crossing is read off the histograms; an exact tie (D = S = 2 in the worked
+    # case above) is decided by evaluating demand and supply as the ticking clock does.
+    clear = Market([1, 1, 1], [1.5, 1, 1], [1.0, 2.0, 3.0], [5.0, 4.0, 0.5])
+    tie = Market([1, 1, 1], [1, 1, 1], [1.0, 2.0, 3.0], [5.0, 4.0, 0.5])
+    dutch = mechanisms.get("dutch", tick=0.5)
+    assert dutch.clear(clear).info["evaluations"] == 0
+    assert dutch.clear(tie).info["evaluations"] == 2
+    assert dutch.clear(tie).price == dutch.clear(clear).price == pytest.approx(2.5)
 
 
 def test_rationing_prefers_volume_then_surplus():
@@ -108,8 +135,8 @@ def test_exact_clock_equals_ticking_clock(market):
 def test_exact_paths_equal_the_clock_with_quotes_on_step_boundaries(
     monkeypatch, binned_per_agent, tick
 ):
-    # quotes on multiples of the tick sit on clock steps, where rounding in the binned path
-    # can put them one step off; the exact clock must still stop where the ticking one does
+    # quotes on multiples of the tick sit on clock steps and integer quantities tie demand
+    # and supply often; the exact clock must still stop where the ticking one does
     monkeypatch.setattr(mechanisms.dutch, "BINNED_STEPS_PER_AGENT", binned_per_agent)
     rng = np.random.default_rng(7)
     for _ in range(40):

@@ -1,3 +1,5 @@
+import pickle
+
 import numpy as np
 import pytest
 
@@ -40,3 +42,11 @@ def test_uniform_price_outcome_accounts():
     np.testing.assert_allclose(out.seller_revenue, [6.0, 6.0])
     np.testing.assert_allclose(out.buyer_payment, [2.0, 10.0])
     assert out.volume == 6.0 and out.protocol_surplus == 0.0
+
+
+def test_all_positive_says_whether_every_agent_has_a_quantity():
+    assert Market([1.0, 2.0], [3.0], [0.5, 0.5], [1.0]).all_positive
+    assert not Market([1.0, 0.0], [3.0], [0.5, 0.5], [1.0]).all_positive
+    assert not Market([1.0], [0.0], [0.5], [1.0]).all_positive
+    market = Market([1.0, 0.0], [3.0], [0.5, 0.5], [1.0])
+    assert pickle.loads(pickle.dumps(market)).all_positive is False
