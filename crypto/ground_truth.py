@@ -178,8 +178,9 @@ def _dataset(spec: JobSpec) -> tuple[np.ndarray, np.ndarray]:
     """The job's rows, from :class:`crypto.data.IndustryData`.
 
     ``params`` may name the corporation's ``industry`` and label ``quality`` and the
-    generator (``n_industries``, ``data_seed``: a simulation passes its own, so every job of a
-    run draws from the same industries); the rows themselves are drawn with ``spec.seed``.
+    generator (``n_industries``, ``industry_shift``, ``data_seed``: a simulation passes its
+    own, so every job of a run draws from the same industries); the rows themselves are
+    drawn with ``spec.seed``.
     """
     from crypto.data import IndustryData
 
@@ -187,6 +188,7 @@ def _dataset(spec: JobSpec) -> tuple[np.ndarray, np.ndarray]:
     data = IndustryData(
         n_features=spec.features,
         n_industries=int(p.get("n_industries", 1)),
+        shift=float(p.get("industry_shift", 1.0)),
         seed=int(p.get("data_seed", spec.seed)),
     )
     rng = np.random.default_rng(spec.seed)

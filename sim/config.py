@@ -269,6 +269,8 @@ class DataValueConfig:
         test_rows: held-out rows per industry the models are scored on.
         epochs: gradient steps per model.
         public_rows: rows of public data (all industries) every solver's model starts with.
+        industry_shift: how far industries' data differ (standard deviation of each
+            industry's feature-mean offset and labelling bias; 0: one shared distribution).
     """
 
     method: str = param("shapley", one_of("units", "loo", "shapley", "exact_shapley"))
@@ -279,6 +281,7 @@ class DataValueConfig:
     test_rows: int = param(100, between(1))
     epochs: int = param(60, between(1))
     public_rows: int = param(10, between(0))
+    industry_shift: float = param(1.0, between(0))
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class DataPool:
 
         self.config = config
         self.seed = seed
-        self.data = IndustryData(n_features, n_industries, seed=seed)
+        self.data = IndustryData(n_features, n_industries, config.industry_shift, seed=seed)
         rng = np.random.default_rng([seed, 0x7465])
         tests = [self.data.sample(i, config.test_rows, 1.0, rng) for i in range(n_industries)]
         self.x_test = np.stack([t.x for t in tests])  # (industries, test_rows, features)

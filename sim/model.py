@@ -835,6 +835,7 @@ class MarketModel(mesa.Model):
                     "quality": corps[i].quality,
                     "n_industries": self.config.market.n_industries,
                     "data_seed": self.config.seed,
+                    "industry_shift": self.config.incentives.data_value.industry_shift,
                     **({"epochs": crypto.epochs} if kind in ("train_plain", "fhe_train") else {}),
                 },
                 seed=int(self.ground_truth_rng.integers(2**31)),

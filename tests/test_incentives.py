@@ -262,3 +262,24 @@ def test_data_values_are_cached_across_rounds_when_the_data_did_not_change():
     assert pool.trained == trained  # same sellers, same shares: nothing retrained
     pool.values([0, 1, 2, 3], np.array([1, 1, 1, 0.5]), np.random.default_rng(2))
     assert pool.trained == trained + 8  # only coalitions holding the changed seller
+
+
+@pytest.mark.parametrize("shift", [0.0, 3.0])
+def test_industry_shift_sets_how_much_competitors_data_helps(shift):
+    from sim.config import DataValueConfig
+    from sim.incentives import DataPool
+
+    config = DataValueConfig(public_rows=0, test_rows=400, industry_shift=shift)
+    pool = DataPool(config, 6, 2, seed=3)
+    pool.add(0, 0, 1.0, 80)  # own industry
+    pool.add(1, 1, 1.0, 80)  # the competitor's
+    own, other = pool.model_accuracy([0, 1], np.eye(2), np.array([0, 0]))
+    if shift == 0:  # one shared distribution: the competitor's rows serve as well
+        assert abs(own - other) < 0.05
+    else:
+        assert own - other > 0.1
+
+
+def test_simulation_draws_data_with_the_configured_industry_shift():
+    model = MarketModel(tiny_config(incentives={"data_value": {"industry_shift": 0.0}}))
+    assert not model.pool.data.offsets.any() and not model.pool.data.biases.any()
