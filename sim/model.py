@@ -287,15 +287,8 @@ class MarketModel(mesa.Model):
             )
             intent = self._intent(industry)
             strategy_draw = self._strategy(cfg.agents.corporation_strategies, "sell")
-            role_draw = self.rng.random()
+            role = _role(self.rng.random(), {"poisoner": adv.poisoner, "sybil": adv.sybil})
             open_data = bool(self.rng.random() < cfg.incentives.yuma.open_data_prob)
-            role = (
-                "poisoner"
-                if role_draw < adv.poisoner
-                else "sybil"
-                if role_draw < adv.poisoner + adv.sybil
-                else None
-            )
             if open_data and cfg.incentives.regime == "yuma":
                 intent = dataclasses.replace(intent, min_price=0.0)  # it gives its data away
             identities = adv.sybil_identities if role == "sybil" else 1
@@ -348,13 +341,8 @@ class MarketModel(mesa.Model):
                 outside_option=self.config.agents.solver_outside_option,
                 entered=self.round,
             )
-            role_draw = self.rng.random()
-            solver.adversary = (
-                "lazy"
-                if role_draw < adv.lazy
-                else "colluder"
-                if role_draw < adv.lazy + adv.colluder
-                else None
+            solver.adversary = _role(
+                self.rng.random(), {"lazy": adv.lazy, "colluder": adv.colluder}
             )
             stake, solver.stake = solver.stake, 0.0
             self._endow(solver)
@@ -550,12 +538,7 @@ class MarketModel(mesa.Model):
         supply = np.array([c.supply for c in corps])
         eligible = self._eligible(solvers)
         capacity = np.where(eligible, [s.capacity for s in solvers], 0.0)
-        shading = np.array(
-            [
-                cfg.agents.adversaries.collusion_shading if s.adversary == "colluder" else 0.0
-                for s in solvers
-            ]
-        )
+        shading = cfg.agents.adversaries.collusion_shading * _is(solvers, "colluder")
         if cfg.market.homogeneous:  # one cost per seller, one value per buyer, no restrictions
             cost = np.array([c.sharing_cost for c in corps]) + leak
             worth = tasks.fee - proc_cost
@@ -591,14 +574,15 @@ class MarketModel(mesa.Model):
             true,
         )
 
+    def _staked(self, solvers: list[Solver]) -> np.ndarray:
+        """Solvers whose stake meets ``staking.solver_min_stake``."""
+        stake = np.array([s.stake for s in solvers])
+        return stake >= self.config.incentives.staking.solver_min_stake - 1e-12
+
     def _eligible(self, solvers: list[Solver]) -> np.ndarray:
         """Solvers whose stake and reputation meet the thresholds to bid."""
-        inc = self.config.incentives
-        stake = np.array([s.stake for s in solvers])
         reputation = self.reputation.value([s.unique_id for s in solvers])
-        return (stake >= inc.staking.solver_min_stake - 1e-12) & (
-            reputation >= inc.reputation.min_to_bid
-        )
+        return self._staked(solvers) & (reputation >= self.config.incentives.reputation.min_to_bid)
 
     def _arrivals(self) -> tuple[int, int]:
         agents, market = self.config.agents, self.config.market
@@ -657,7 +641,7 @@ class MarketModel(mesa.Model):
         ids_s = [s.unique_id for s in solvers]
         due = buyer_price * bought
         can_pay = due <= self.ledger.balances("money", ids_s) + 1e-9
-        staked = np.array([s.stake for s in solvers]) >= inc.staking.solver_min_stake - 1e-12
+        staked = self._staked(solvers)
         for j in np.flatnonzero(~can_pay | ~staked):
             for i in np.flatnonzero(alloc[:, j]):
                 reasons[(i, j)] = "insufficient_funds" if not can_pay[j] else "insufficient_stake"
@@ -754,7 +738,7 @@ class MarketModel(mesa.Model):
                     }
                 )
             )
-        lazy = np.array([s.adversary == "lazy" for s in solvers], dtype=bool)
+        lazy = _is(solvers, "lazy")
         return Settlement(
             accepted=accepted,
             seller_price=seller_price,
@@ -1023,9 +1007,11 @@ class MarketModel(mesa.Model):
         accepted = settled.accepted
         corps, solvers = rm.corporations, rm.solvers
         fee = rm.tasks.fee
-        poisoner = np.array([c.adversary == "poisoner" for c in corps], dtype=bool)
-        sybil = np.array([c.adversary == "sybil" for c in corps], dtype=bool)
-        colluder = np.array([s.adversary == "colluder" for s in solvers], dtype=bool)
+        poisoner, sybil, colluder = (
+            _is(corps, "poisoner"),
+            _is(corps, "sybil"),
+            _is(solvers, "colluder"),
+        )
         out = dict.fromkeys(ADVERSARIES, 0.0)
         gap = (rm.quality - rm.true_quality)[:, None] * fee[None, :]
         out["poisoner"] = float((gap * accepted)[poisoner].sum())
@@ -1217,3 +1203,21 @@ def _concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
     frame = pd.concat(frames, ignore_index=True)
     return frame[columns + [c for c in frame.columns if c not in columns]]
+
+
+def _role(draw: float, shares: dict[str, float]) -> str | None:
+    """The adversary role a uniform ``draw`` picks, or ``None`` (honest).
+
+    The roles take their shares of ``[0, 1)`` in order; the rest of it is honest.
+    """
+    edge = 0.0
+    for role, share in shares.items():
+        edge += share
+        if draw < edge:
+            return role
+    return None
+
+
+def _is(agents: list[MarketAgent], role: str) -> np.ndarray:
+    """Which of ``agents`` play adversary ``role``."""
+    return np.array([a.adversary == role for a in agents], dtype=bool)
