@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 import numpy as np
@@ -88,6 +89,11 @@ class Mechanism:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
         return f"{type(self).__name__}({params})"
+
+
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a finite ``int`` or ``float`` (``True`` and ``False`` are not)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def homogeneity_problem(market: Market) -> str | None:

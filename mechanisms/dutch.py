@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mechanisms.allocation import at_price
-from mechanisms.base import Mechanism
+from mechanisms.base import Mechanism, UnsupportedMarketError, is_number
 from mechanisms.market import Market, Outcome
 
 CLOCKS = ("exact", "ticks")
@@ -69,11 +69,11 @@ class DutchAuction(Mechanism):
     }
 
     def __init__(self, tick: float = 0.01, clock: str = "exact", max_ticks: int = 1_000_000):
-        if not (isinstance(tick, int | float) and math.isfinite(tick) and tick > 0):
+        if not (is_number(tick) and tick > 0):
             raise ValueError(f"dutch: tick must be a finite number > 0, got {tick!r}")
         if clock not in CLOCKS:
             raise ValueError(f"dutch: clock must be one of {', '.join(CLOCKS)}, got {clock!r}")
-        if not (isinstance(max_ticks, int) and max_ticks >= 1):
+        if not (is_number(max_ticks) and isinstance(max_ticks, int) and max_ticks >= 1):
             raise ValueError(f"dutch: max_ticks must be an integer >= 1, got {max_ticks!r}")
         self.tick = float(tick)
         self.clock = clock
@@ -97,10 +97,11 @@ class DutchAuction(Mechanism):
             histograms could not decide the stop and it bisected instead).
 
         Raises:
-            ValueError: if the clock would need more than ``max_ticks`` steps.
+            UnsupportedMarketError: if the clock would need more than ``max_ticks`` steps.
         """
         best_bid, best_ask = _best_quotes(market)
-        start, floor = float(best_bid.max()), float(best_ask.min())
+        start = float(best_bid.max(initial=-np.inf))  # -inf: no buyer (or none compatible)
+        floor = float(best_ask.min(initial=np.inf))
         if not (math.isfinite(start) and math.isfinite(floor)):  # quotes are finite or +-inf
             return None, {"ticks": 0, "reason": "no compatible pair"}
         # the lowest ask's seller leaves after step `last`, by the arithmetic of `_steps`
@@ -108,7 +109,7 @@ class DutchAuction(Mechanism):
         if last < 0:
             return None, {"ticks": 0, "reason": "every ask above every bid"}
         if last > self.max_ticks:
-            raise ValueError(
+            raise UnsupportedMarketError(
                 f"dutch: the clock needs {last} ticks from {start:.6g} down to {floor:.6g}; "
                 f"raise tick (now {self.tick}) or max_ticks (now {self.max_ticks})"
             )

@@ -35,11 +35,15 @@ class FirstPrice(Mechanism):
     }
 
     def __init__(self, solver: str = welfare.DEFAULT_SOLVER) -> None:
+        try:
+            welfare.check_solver(solver)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
         self.solver = solver
 
     def _clear(self, market: Market, rng: np.random.Generator | None) -> Outcome:
         x = welfare.optimum(market, solver=self.solver).allocation
         x = np.where(x > 1e-9, x, 0.0)
-        revenue = (market.ask_matrix() * x).sum(axis=1)
-        payment = (market.bid_matrix() * x).sum(axis=0)
-        return Outcome(x, revenue, payment, None, {"spread": float(payment.sum() - revenue.sum())})
+        out = Outcome.priced(x, market.ask_matrix(), market.bid_matrix())
+        out.info["spread"] = out.protocol_surplus
+        return out

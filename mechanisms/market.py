@@ -7,14 +7,26 @@ from typing import Any
 
 import numpy as np
 
+MAX_MAGNITUDE = 1e9
+"""Largest magnitude of a quantity, ask or bid a market accepts. The LP solvers behind the
+mechanisms and the planner work to relative tolerances near 1e-9; beyond this bound they
+can fail to separate a market's values (measured by ``tests/test_fuzz.py``)."""
+
 
 def _array(name: str, value: Any, *, ndim: tuple[int, ...]) -> np.ndarray:
-    arr = np.array(value, dtype=float)
+    try:
+        arr = np.array(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"Market.{name} must be an array of numbers, got {value!r}") from None
     if arr.ndim not in ndim:
         allowed = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"Market.{name} must be {allowed}, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"Market.{name} contains NaN or inf")
+    if arr.size and np.abs(arr).max() > MAX_MAGNITUDE:
+        raise ValueError(
+            f"Market.{name} entries must lie within +-{MAX_MAGNITUDE:g}, got {np.abs(arr).max():g}"
+        )
     arr.setflags(write=False)
     return arr
 
@@ -34,7 +46,8 @@ class Market:
         compatible: ``(n, m)`` bool; ``None`` means every pair may trade.
 
     Raises:
-        ValueError: on wrong shapes, NaN/inf entries or negative quantities.
+        ValueError: on wrong shapes, NaN/inf entries, entries beyond :data:`MAX_MAGNITUDE`
+            or negative quantities; the message names the field.
     """
 
     supply: np.ndarray
@@ -123,6 +136,11 @@ class Outcome:
         buyer_payment: ``(m,)`` money charged to each buyer.
         price: the uniform per-unit price, or ``None`` for discriminatory mechanisms.
         info: mechanism-specific diagnostics (ticks, solver status, ...).
+        seller_prices: ``(n, m)`` per-unit price seller ``i`` receives on its trade with
+            ``j``, for mechanisms that price trades of one agent differently; ``None``:
+            every seller receives one price per unit on all its trades.
+        buyer_prices: ``(n, m)`` per-unit price buyer ``j`` pays on its trade with ``i``;
+            ``None``: one price per unit on all of a buyer's trades.
     """
 
     allocation: np.ndarray
@@ -130,6 +148,8 @@ class Outcome:
     buyer_payment: np.ndarray
     price: float | None = None
     info: dict[str, Any] = field(default_factory=dict)
+    seller_prices: np.ndarray | None = None
+    buyer_prices: np.ndarray | None = None
 
     @property
     def volume(self) -> float:
@@ -140,6 +160,26 @@ class Outcome:
     def protocol_surplus(self) -> float:
         """Buyer payments minus seller revenue (negative: the mechanism runs a deficit)."""
         return float(self.buyer_payment.sum() - self.seller_revenue.sum())
+
+    def pair_prices(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per-unit prices of every trade: ``(seller_prices, buyer_prices)``, each ``(n, m)``.
+
+        Where the mechanism gave none, each agent's revenue or payment per unit it traded
+        (``0`` for an agent without trade): exact for every mechanism that charges an agent
+        one price per unit.
+        """
+        x = self.allocation
+        sold, bought = x.sum(axis=1), x.sum(axis=0)
+        seller, buyer = self.seller_prices, self.buyer_prices
+        if seller is None:
+            per_unit = np.divide(self.seller_revenue, sold, out=np.zeros_like(sold), where=sold > 0)
+            seller = np.broadcast_to(per_unit[:, None], x.shape)
+        if buyer is None:
+            per_unit = np.divide(
+                self.buyer_payment, bought, out=np.zeros_like(bought), where=bought > 0
+            )
+            buyer = np.broadcast_to(per_unit[None, :], x.shape)
+        return seller, buyer
 
     @classmethod
     def empty(cls, market: Market, **info: Any) -> Outcome:
@@ -157,4 +197,30 @@ class Outcome:
             price * allocation.sum(axis=0),
             float(price),
             dict(info),
+        )
+
+    @classmethod
+    def priced(
+        cls,
+        allocation: np.ndarray,
+        seller_prices: np.ndarray,
+        buyer_prices: np.ndarray,
+        **info: Any,
+    ) -> Outcome:
+        """An outcome with a per-unit price for each side of each trade.
+
+        Revenues and payments are the prices times the units traded, summed per agent.
+        """
+        allocation = np.asarray(allocation, dtype=float)
+        shape = allocation.shape
+        seller = np.where(allocation > 0, np.broadcast_to(seller_prices, shape), 0.0)
+        buyer = np.where(allocation > 0, np.broadcast_to(buyer_prices, shape), 0.0)
+        return cls(
+            allocation,
+            (seller * allocation).sum(axis=1),
+            (buyer * allocation).sum(axis=0),
+            None,
+            dict(info),
+            seller,
+            buyer,
         )

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any, ClassVar
 
 import numpy as np
 
 from mechanisms.allocation import at_price
-from mechanisms.base import Mechanism
+from mechanisms.base import Mechanism, is_number
 from mechanisms.market import Market, Outcome
 
 
@@ -36,7 +35,7 @@ class PostedPrice(Mechanism):
     }
 
     def __init__(self, price: float = 1.5) -> None:
-        if not (isinstance(price, int | float) and math.isfinite(price) and price >= 0):
+        if not (is_number(price) and price >= 0):
             raise ValueError(f"posted_price: price must be a finite number >= 0, got {price!r}")
         self.price = float(price)
 

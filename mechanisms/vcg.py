@@ -39,6 +39,10 @@ class VCG(Mechanism):
     }
 
     def __init__(self, solver: str = welfare.DEFAULT_SOLVER) -> None:
+        try:
+            welfare.check_solver(solver)
+        except ValueError as exc:
+            raise ValueError(f"{self.name}: {exc}") from None
         self.solver = solver
 
     def _clear(self, market: Market, rng: np.random.Generator | None) -> Outcome:
@@ -56,15 +60,12 @@ class VCG(Mechanism):
         buyer_pivot = np.array(
             [total - with_out.welfare_without(n + j) if bought[j] > 0 else 0.0 for j in range(m)]
         )
-        revenue = (ask * x).sum(axis=1) + np.maximum(seller_pivot, 0.0)
-        payment = (bid * x).sum(axis=0) - np.maximum(buyer_pivot, 0.0)
-        return Outcome(
-            x,
-            revenue,
-            payment,
-            None,
-            {"welfare": total, "deficit": float(revenue.sum() - payment.sum())},
-        )
+        # each agent's pivot spread over its units: per-trade prices that add up to VCG's
+        bonus = np.divide(np.maximum(seller_pivot, 0.0), sold, out=np.zeros(n), where=sold > 0)
+        rebate = np.divide(np.maximum(buyer_pivot, 0.0), bought, out=np.zeros(m), where=bought > 0)
+        out = Outcome.priced(x, ask + bonus[:, None], bid - rebate[None, :], welfare=total)
+        out.info["deficit"] = -out.protocol_surplus
+        return out
 
 
 class _Reoptimizer:

@@ -74,6 +74,12 @@ def value(market: Market, allocation: np.ndarray, returns: Diminishing | None = 
     return linear - returns.loss(allocation)
 
 
+MAX_PROGRAM_PAIRS = 1_000_000
+"""The concave planner refuses markets with more seller-buyer pairs than this: its cvxpy
+program holds dense per-pair parameters, so its memory grows with ``n * m``, and cvxpy's
+index arithmetic overflows at a few million pairs."""
+
+
 class _Program(NamedTuple):
     problem: cp.Problem
     x: cp.Variable
@@ -81,13 +87,17 @@ class _Program(NamedTuple):
     cap: cp.Parameter
     supply: cp.Parameter
     demand: cp.Parameter
-    weight: cp.Parameter | None
-    rate: cp.Parameter | None
+    weight: cp.Parameter
+    rate: cp.Parameter
 
 
-@lru_cache(maxsize=32)
-def _program(n: int, m: int, concave: bool) -> _Program:
-    """The planner program for an ``n x m`` market, built once and re-solved with new values.
+@lru_cache(maxsize=1)
+def _program(n: int, m: int) -> _Program:
+    """The concave planner program for an ``n x m`` market, built once and re-solved.
+
+    Only the most recent shape is kept: a run whose population changes every round
+    rebuilds the program instead of holding one per shape (each costs memory in proportion
+    to ``n * m``).
 
     The allocation is a flat variable of ``n * m`` entries (row-major) so that per-pair
     gains and caps enter as parameter vectors: cvxpy maps those to the solver's data in
@@ -103,37 +113,43 @@ def _program(n: int, m: int, concave: bool) -> _Program:
     cap = cp.Parameter(n * m, nonneg=True)
     supply = cp.Parameter(n, nonneg=True)
     demand = cp.Parameter(m, nonneg=True)
-    objective = gain @ x
-    constraints = [x <= cap, cp.sum(grid, axis=1) <= supply, cp.sum(grid, axis=0) <= demand]
-    weight = rate = None
-    if concave:
-        weight = cp.Parameter(n, nonneg=True)
-        rate = cp.Parameter(m, nonneg=True)
-        units = cp.Variable(m)
-        linear = cp.Variable()  # epigraph of the linear part: keeps cvxpy's quadratic
-        constraints += [units == weight @ grid, linear <= objective]  # extraction sparse
-        objective = linear - 0.5 * cp.sum(cp.multiply(rate, cp.square(units)))
+    weight = cp.Parameter(n, nonneg=True)
+    rate = cp.Parameter(m, nonneg=True)
+    units = cp.Variable(m)
+    linear = cp.Variable()  # epigraph of the linear part: keeps cvxpy's quadratic extraction
+    constraints = [  # sparse
+        x <= cap,
+        cp.sum(grid, axis=1) <= supply,
+        cp.sum(grid, axis=0) <= demand,
+        units == weight @ grid,
+        linear <= gain @ x,
+    ]
+    objective = linear - 0.5 * cp.sum(cp.multiply(rate, cp.square(units)))
     problem = cp.Problem(cp.Maximize(objective), constraints)
     return _Program(problem, x, gain, cap, supply, demand, weight, rate)
 
 
-def program(n: int, m: int, concave: bool = False) -> cp.Problem:
-    """The cached cvxpy planner problem for an ``n x m`` market (DPP, parameters only)."""
-    return _program(n, m, concave).problem
+def program(n: int, m: int) -> cp.Problem:
+    """The cvxpy concave planner problem for an ``n x m`` market (DPP, parameters only).
+
+    The most recently used shape is cached: asking again for it returns the same problem.
+    """
+    return _program(n, m).problem
 
 
-def linear_optimum(market: Market) -> tuple[float, np.ndarray]:
-    """The linear-value optimum solved directly with HiGHS (``scipy.optimize.linprog``).
+def linear_optimum(market: Market, solver: str = DEFAULT_SOLVER) -> tuple[float, np.ndarray]:
+    """The linear-value optimum, a transportation LP over the pairs that can gain.
 
     One variable per compatible pair with positive gain and positive quantities on both
-    sides (other pairs never trade at an optimum), so it is also fast for repeated solves
-    such as VCG's. Independent of the cvxpy program of :func:`optimum`.
+    sides (other pairs never trade at an optimum). ``HIGHS`` solves it directly
+    (``scipy.optimize.linprog``); any other cvxpy solver gets the same LP through cvxpy.
+    Nothing is cached: memory grows with the usable pairs of this market only.
 
     Returns:
         The optimal welfare and the ``(n, m)`` allocation.
 
     Raises:
-        RuntimeError: if HiGHS does not reach an optimum.
+        RuntimeError: if the solver does not reach an optimum.
     """
     n, m = market.shape
     allocation = np.zeros((n, m))
@@ -141,21 +157,42 @@ def linear_optimum(market: Market) -> tuple[float, np.ndarray]:
     usable = market.compatible_matrix() & (gain > 0)
     usable &= (market.supply[:, None] > 0) & (market.demand[None, :] > 0)
     rows, cols = np.nonzero(usable)
-    k = rows.size
-    if k == 0:
+    if rows.size == 0:
         return 0.0, allocation
     a_ub = incidence(rows, cols, n, m)
     b_ub = np.concatenate([market.supply, market.demand])
-    result = linprog(-gain[rows, cols], A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
-    if result.status != 0:
-        raise RuntimeError(f"welfare LP failed: {result.message}")
-    allocation[rows, cols] = np.clip(result.x, 0.0, None)
-    return float(-result.fun), allocation
+    if solver == "HIGHS":
+        result = linprog(-gain[rows, cols], A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        if result.status != 0:
+            raise RuntimeError(f"welfare LP failed: {result.message}")
+        x, best = result.x, float(-result.fun)
+    else:
+        var = cp.Variable(rows.size, nonneg=True)
+        problem = cp.Problem(cp.Maximize(gain[rows, cols] @ var), [a_ub @ var <= b_ub])
+        problem.solve(solver=solver)
+        if problem.status != cp.OPTIMAL:
+            raise RuntimeError(f"welfare planner: solver {solver} ended with {problem.status}")
+        x, best = var.value, float(problem.value)
+    allocation[rows, cols] = np.clip(x, 0.0, None)
+    return best, allocation
 
 
 def installed_solvers() -> list[str]:
     """Cvxpy solvers available to the planner."""
     return cp.installed_solvers()
+
+
+def check_solver(solver: str) -> None:
+    """Refuse a solver name cvxpy does not have installed.
+
+    Raises:
+        ValueError: naming the installed solvers.
+    """
+    if solver not in cp.installed_solvers():
+        raise ValueError(
+            f"welfare solver {solver!r} is not installed; installed: "
+            f"{', '.join(cp.installed_solvers())}"
+        )
 
 
 @lru_cache(maxsize=1)
@@ -190,8 +227,11 @@ def optimum(
 
     Solves ``max sum((bid - ask) * x) [- diminishing-returns loss]`` subject to ``x >= 0``,
     row sums ``<= supply``, column sums ``<= demand`` and ``x = 0`` on incompatible pairs.
-    The cvxpy problem is built once per market shape with parameters and re-solved by
-    setting their values.
+    Linear values are a transportation LP over the pairs that can gain
+    (:func:`linear_optimum`), built per market and never cached. Diminishing returns make
+    it a quadratic program, a cvxpy problem built once for the most recent market shape
+    (:func:`program`) and re-solved by setting its parameters; it refuses markets of more
+    than :data:`MAX_PROGRAM_PAIRS` pairs.
 
     Args:
         market: the market on true values.
@@ -202,30 +242,34 @@ def optimum(
         An outcome with the optimal allocation, no payments, and ``info["welfare"]``.
 
     Raises:
-        ValueError: if ``solver`` is not installed for cvxpy or ``returns`` has wrong shapes.
+        ValueError: if ``solver`` is not installed for cvxpy, ``returns`` has wrong shapes,
+            or a concave market has more than :data:`MAX_PROGRAM_PAIRS` pairs.
         RuntimeError: if the solver does not reach an optimum.
     """
-    if solver not in cp.installed_solvers():
-        raise ValueError(
-            f"welfare solver {solver!r} is not installed; installed: "
-            f"{', '.join(cp.installed_solvers())}"
-        )
+    check_solver(solver)
     n, m = market.shape
     if n == 0 or m == 0:
         return Outcome.empty(market, welfare=0.0, status="empty")
-    concave = returns is not None and bool(np.any(returns.rate > 0))
     if returns is not None:
         _check_returns(market, returns)
-    prog = _program(n, m, concave)
+    if returns is None or not np.any(returns.rate > 0):
+        best, allocation = linear_optimum(market, solver)
+        info = {"welfare": best, "status": cp.OPTIMAL, "solver": solver}
+        return Outcome(allocation, np.zeros(n), np.zeros(m), None, info)
+    if n * m > MAX_PROGRAM_PAIRS:
+        raise ValueError(
+            f"welfare planner: diminishing returns on {n} x {m} = {n * m} pairs exceed the "
+            f"concave program's limit of {MAX_PROGRAM_PAIRS} pairs"
+        )
+    prog = _program(n, m)
     cap = np.minimum(market.supply[:, None], market.demand[None, :])
     compatible = market.compatible_matrix()
     prog.gain.value = (market.bid_matrix() - market.ask_matrix()).ravel()
     prog.cap.value = np.where(compatible, cap, 0.0).ravel()
     prog.supply.value = market.supply
     prog.demand.value = market.demand
-    if concave:
-        prog.weight.value = returns.weight
-        prog.rate.value = returns.rate
+    prog.weight.value = returns.weight
+    prog.rate.value = returns.rate
     if solver == "HIGHS":
         silence_highs_banner()
     # No warm start: on degenerate programs the optimum HiGHS returns would otherwise

@@ -21,6 +21,8 @@ import cvxpy as cp
 import mechanisms
 from agents.strategies import strategy_names
 from crypto.costs import CalibratedCostModel, CostModel
+from mechanisms.base import is_number
+from mechanisms.market import MAX_MAGNITUDE
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -81,8 +83,8 @@ def _strategy_mix(side: str) -> Check:
         unknown = sorted(set(mix) - set(names))
         if unknown:
             return f"unknown strategy {unknown[0]!r}; allowed: {', '.join(names)}"
-        if any(not (isinstance(w, int | float) and w >= 0) for w in mix.values()):
-            return "weights must be numbers >= 0"
+        if any(not (is_number(w) and w >= 0) for w in mix.values()):
+            return "weights must be finite numbers >= 0"
         if sum(mix.values()) <= 0:
             return "weights must sum to > 0"
         return None
@@ -153,7 +155,8 @@ class MechanismConfig:
         try:
             mechanisms.get(self.name, **self.params)
         except ValueError as exc:
-            raise ConfigError("mechanism", str(exc)) from None
+            named = [k for k in self.params if f" {k} " in f" {exc} "]
+            raise ConfigError(f"mechanism.{named[0]}" if named else "mechanism", str(exc)) from None
 
     def build(self) -> mechanisms.Mechanism:
         """Instantiate the mechanism."""
@@ -264,7 +267,7 @@ class DataValueConfig:
             (leave-one-out), ``shapley`` (truncated Monte Carlo), ``exact_shapley``.
         permutations: Monte Carlo permutations per round.
         truncation: Monte Carlo truncation tolerance (accuracy points).
-        max_exact_players: ``exact_shapley`` refuses rounds with more contributors.
+        max_exact_players: ``exact_shapley`` values at most this many contributors a round.
         rows_per_corporation: rows of synthetic industry data per corporation.
         test_rows: held-out rows per industry the models are scored on.
         epochs: gradient steps per model.
@@ -529,6 +532,33 @@ class SimConfig:
                 f"{self.mechanism.name} clears only homogeneous markets: set "
                 "market.homogeneous=true (one ask per seller, one bid per buyer, no intents)",
             )
+        market, agents = self.market, self.agents
+        leak = 0.0 if self.crypto.encryption else self.crypto.leakage_cost
+        highest_ask = (market.sharing_cost_high * (1 + market.competitor_premium) + leak) * (
+            1 + max(agents.markup, agents.adaptive_max)
+        )
+        if highest_ask > MAX_MAGNITUDE:
+            raise ConfigError(
+                "market.sharing_cost_high",
+                f"asks could reach {highest_ask:g} (sharing cost x (1 + competitor_premium), "
+                f"plus leakage, x (1 + the largest markup)); a market's values must lie within "
+                f"+-{MAX_MAGNITUDE:g}",
+            )
+        value = self.incentives.data_value
+        if value.method == "exact_shapley":
+            identities = market.n_corporations * (
+                agents.adversaries.sybil_identities if agents.adversaries.sybil > 0 else 1
+            )
+            if identities > value.max_exact_players or agents.corporation_arrival_rate > 0:
+                raise ConfigError(
+                    "incentives.data_value.method",
+                    f"exact_shapley values at most max_exact_players "
+                    f"({value.max_exact_players}) contributors a round, and this market can "
+                    f"have {identities} corporation identities"
+                    + (" plus arrivals" if agents.corporation_arrival_rate > 0 else "")
+                    + "; use shapley or loo, or at most that many corporations "
+                    "with agents.corporation_arrival_rate=0",
+                )
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SimConfig:
@@ -633,12 +663,10 @@ def _coerce(key: str, hint: Any, value: Any) -> Any:
             raise ConfigError(key, f"{value!r} not allowed, must be an integer")
         return value
     if hint is float:
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
+        if not is_number(value):
             raise ConfigError(key, f"{value!r} not allowed, must be a finite number")
+        if abs(value) > MAX_MAGNITUDE:
+            raise ConfigError(key, f"{value!r} not allowed, must lie within +-{MAX_MAGNITUDE:g}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):

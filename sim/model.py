@@ -96,7 +96,7 @@ TRADE_COLUMNS = [
     "proof",
     "proof_verified",
 ]
-REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "reason"]
+REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "buyer_price", "reason"]
 ADVERSARY_COLUMNS = ["round", "adversary", "attempts", "detected", "slashed", "extracted"]
 #: Settlement reasons that come from verification, by the adversary they catch.
 CAUGHT_BY = {
@@ -145,7 +145,9 @@ class Settlement(NamedTuple):
     ``lazy_caught`` those whose model failed verification this round; ``caught_*`` count
     each agent's failed verifications; ``attempts`` and ``detected`` count cheating trades
     by adversary kind; ``false_positives`` counts honest trades the bid screen flagged;
-    ``fees`` is what each solver's task client pays for its model.
+    ``fees`` is what each solver's task client pays for its model. ``seller_price`` and
+    ``buyer_price`` are ``(n, m)`` per-unit prices of each trade (see
+    :meth:`mechanisms.Outcome.pair_prices`).
     """
 
     accepted: np.ndarray
@@ -438,7 +440,7 @@ class MarketModel(mesa.Model):
         self._record_trades(rm, settled)
         self._record_adversaries(rm, settled, slashed_c, slashed_s, extracted)
         volume = float(accepted.sum())
-        revenue = float((settled.seller_price[:, None] * accepted).sum())
+        revenue = float((settled.seller_price * accepted).sum())
         tokens_v = rewards.validators
         reputation = self.reputation.value(ids_s)
         self.datacollector.add_table_row(
@@ -459,8 +461,7 @@ class MarketModel(mesa.Model):
                 "trades": int((accepted > 0).sum()),
                 "rejected_trades": settled.rejected,
                 "seller_revenue": revenue,
-                "protocol_surplus": float((settled.buyer_price[None, :] * accepted).sum())
-                - revenue,
+                "protocol_surplus": float((settled.buyer_price * accepted).sum()) - revenue,
                 "corporations_active": len(corps),
                 "corporations_trading": int((sold > 0).sum()),
                 "corporations_entered": entered[0],
@@ -629,17 +630,11 @@ class MarketModel(mesa.Model):
         verify = inc.regime == "intent_market"
         n, m = len(corps), len(solvers)
         alloc = np.where(outcome.allocation > 1e-9, outcome.allocation, 0.0)
-        sold, bought = alloc.sum(axis=1), alloc.sum(axis=0)
-        seller_price = np.divide(
-            outcome.seller_revenue, sold, out=np.zeros_like(sold), where=sold > 0
-        )
-        buyer_price = np.divide(
-            outcome.buyer_payment, bought, out=np.zeros_like(bought), where=bought > 0
-        )
+        seller_price, buyer_price = outcome.pair_prices()  # per unit, trade by trade
         accepted = alloc.copy()
         reasons: dict[tuple[int, int], str] = {}
         ids_s = [s.unique_id for s in solvers]
-        due = buyer_price * bought
+        due = (buyer_price * alloc).sum(axis=0)
         can_pay = due <= self.ledger.balances("money", ids_s) + 1e-9
         staked = self._staked(solvers)
         for j in np.flatnonzero(~can_pay | ~staked):
@@ -652,7 +647,7 @@ class MarketModel(mesa.Model):
                 kind=self.config.market.task_kinds[tasks.kind[j]],
                 industry=int(tasks.industry[j]),
                 round=self.round,
-                price=float(seller_price[i]),
+                price=float(seller_price[i, j]),
                 fhe=bool(rm.fhe[j]),
                 proof=bool(rm.proof[j]),
             )
@@ -714,9 +709,10 @@ class MarketModel(mesa.Model):
             accepted[i, j] = 0.0
         funded = np.where(can_pay, due, 0.0)
         self.ledger.transfer("money", ids_s, ESCROW, funded)
-        refund = np.where(can_pay, buyer_price * (alloc - accepted).sum(axis=0), 0.0)
+        # each rejected trade is refunded at its own price
+        refund = np.where(can_pay, (buyer_price * (alloc - accepted)).sum(axis=0), 0.0)
         self.ledger.transfer("money", ESCROW, ids_s, refund)
-        payout = seller_price * accepted.sum(axis=1)
+        payout = (seller_price * accepted).sum(axis=1)
         shortfall = payout.sum() - self.ledger.balance("money", ESCROW)
         if shortfall > 0:  # a mechanism in deficit (VCG): the protocol treasury covers it
             self.ledger.transfer("money", TREASURY, ESCROW, shortfall)
@@ -733,7 +729,8 @@ class MarketModel(mesa.Model):
                         "seller": [corps[i].unique_id for i, _ in keys],
                         "buyer": [solvers[j].unique_id for _, j in keys],
                         "units": [alloc[i, j] for i, j in keys],
-                        "price": [seller_price[i] for i, _ in keys],
+                        "price": [seller_price[i, j] for i, j in keys],
+                        "buyer_price": [buyer_price[i, j] for i, j in keys],
                         "reason": list(reasons.values()),
                     }
                 )
@@ -1037,10 +1034,10 @@ class MarketModel(mesa.Model):
                 rng=np.random.default_rng([self.config.seed, self.round]),
             )
             got = counter.allocation.sum(axis=0)
-            price_cf = np.divide(
-                counter.buyer_payment, got, out=settled.buyer_price.copy(), where=got > 1e-9
-            )
-            out["colluder"] = float(((price_cf - settled.buyer_price) * bought)[colluder].sum())
+            paid = (settled.buyer_price * accepted).sum(axis=0)
+            price = np.divide(paid, bought, out=np.zeros_like(paid), where=bought > 0)
+            price_cf = np.divide(counter.buyer_payment, got, out=price.copy(), where=got > 1e-9)
+            out["colluder"] = float(((price_cf - price) * bought)[colluder].sum())
         return out
 
     def _exits(self, corps: list[Corporation], solvers: list[Solver]) -> tuple[int, int]:
@@ -1072,8 +1069,8 @@ class MarketModel(mesa.Model):
                     "seller": np.array([c.unique_id for c in corps])[rows],
                     "buyer": np.array([s.unique_id for s in solvers])[cols],
                     "units": accepted[rows, cols],
-                    "price": settled.seller_price[rows],
-                    "buyer_price": settled.buyer_price[cols],
+                    "price": settled.seller_price[rows, cols],
+                    "buyer_price": settled.buyer_price[rows, cols],
                     "task_kind": kinds[tasks.kind[cols]],
                     "task_industry": tasks.industry[cols],
                     "seller_industry": np.array([c.industry for c in corps])[rows],

@@ -72,18 +72,48 @@ class MechanismContract:
     @contract_settings
     @given(data=st.data())
     def test_individually_rational_on_reports(self, data):
-        """Sellers are never paid below their asks, buyers never charged above their bids."""
+        """Sellers are never paid below their asks, buyers never charged above their bids,
+        on every single trade (so a trade that settlement rejects can be refunded alone)."""
+        if not self.make().properties["individually_rational"]:
+            return
         market = self.draw_market(data)
         out = self.clear(market)
         x = out.allocation
         ask, bid = market.ask_matrix(), market.bid_matrix()
         assert np.all(out.seller_revenue >= (ask * x).sum(axis=1) - TOL)
         assert np.all(out.buyer_payment <= (bid * x).sum(axis=0) + TOL)
-        if out.price is not None:  # uniform price: every single trade is rational
+        seller_price, buyer_price = out.pair_prices()
+        rows, cols = np.nonzero(x > TOL)
+        assert np.all(seller_price[rows, cols] >= ask[rows, cols] - TOL)
+        assert np.all(buyer_price[rows, cols] <= bid[rows, cols] + TOL)
+        if out.price is not None:  # uniform price: one price for every unit
             seller_price, buyer_price = per_unit_prices(out)
-            rows, cols = np.nonzero(x > TOL)
             assert np.all(seller_price[rows] >= ask[rows, cols] - TOL)
             assert np.all(buyer_price[cols] <= bid[rows, cols] + TOL)
+
+    @contract_settings
+    @given(data=st.data())
+    def test_pair_prices_add_up_to_revenues_and_payments(self, data):
+        market = self.draw_market(data)
+        out = self.clear(market)
+        seller_price, buyer_price = out.pair_prices()
+        x = out.allocation
+        np.testing.assert_allclose((seller_price * x).sum(axis=1), out.seller_revenue, atol=TOL)
+        np.testing.assert_allclose((buyer_price * x).sum(axis=0), out.buyer_payment, atol=TOL)
+
+    @pytest.mark.parametrize(("n", "m"), [(0, 3), (3, 0), (0, 0)])
+    def test_empty_side_clears_to_no_trade(self, n, m):
+        market = mechanisms.Market(np.full(n, 2.0), np.full(m, 2.0), np.ones(n), np.full(m, 3.0))
+        out = self.clear(market)
+        assert out.allocation.shape == (n, m) and out.volume == 0
+        assert out.seller_revenue.shape == (n,) and out.buyer_payment.shape == (m,)
+
+    def test_zero_quantities_clear_to_no_trade(self):
+        for supply, demand in (([0.0, 0.0], [2.0]), ([2.0, 1.0], [0.0])):
+            market = mechanisms.Market(supply, demand, [0.5, 1.0], [3.0])
+            out = self.clear(market)
+            assert out.volume == 0
+            assert not out.seller_revenue.any() and not out.buyer_payment.any()
 
     @contract_settings
     @given(data=st.data())

@@ -78,3 +78,29 @@ def per_unit_prices(outcome: mechanisms.Outcome) -> tuple[np.ndarray, np.ndarray
     seller = np.divide(outcome.seller_revenue, sold, out=np.zeros_like(sold), where=sold > 0)
     buyer = np.divide(outcome.buyer_payment, bought, out=np.zeros_like(bought), where=bought > 0)
     return seller, buyer
+
+
+_LIMIT = mechanisms.market.MAX_MAGNITUDE
+_wild_quantity = st.one_of(
+    st.sampled_from([0.0, 1e-9, 1.0, 20.0, _LIMIT]), st.floats(0.0, _LIMIT, allow_subnormal=True)
+)
+_wild_price = st.one_of(
+    st.sampled_from([0.0, 1.0, 1.5, 2.0, -_LIMIT, _LIMIT, 1e-12]),  # ties and extremes
+    st.floats(-_LIMIT, _LIMIT, allow_subnormal=True),
+)
+
+
+@st.composite
+def wild_markets(draw, max_sellers: int = 5, max_buyers: int = 5) -> mechanisms.Market:
+    """Valid markets at the edges: empty sides, zero quantities, tied and extreme (finite)
+    prices, and no compatible pair at all."""
+    n = draw(st.integers(0, max_sellers))
+    m = draw(st.integers(0, max_buyers))
+    supply = draw(hnp.arrays(float, n, elements=_wild_quantity))
+    demand = draw(hnp.arrays(float, m, elements=_wild_quantity))
+    ask = draw(hnp.arrays(float, draw(st.sampled_from([(n,), (n, m)])), elements=_wild_price))
+    bid = draw(hnp.arrays(float, draw(st.sampled_from([(m,), (n, m)])), elements=_wild_price))
+    compatible = draw(
+        st.sampled_from([None, np.zeros((n, m), bool)]) | hnp.arrays(bool, (n, m)).map(np.array)
+    )
+    return mechanisms.Market(supply, demand, ask, bid, compatible)

@@ -42,7 +42,52 @@ def test_round_trip_through_dict():
             {"mechanism": {"name": "nope"}},
             "mechanism: unknown mechanism 'nope'; allowed: dutch, first_price, mcafee, posted_price, vcg",
         ),
-        ({"mechanism": {"name": "dutch", "tick": -1}}, "mechanism: dutch: tick must be"),
+        ({"mechanism": {"name": "dutch", "tick": -1}}, "mechanism.tick: dutch: tick must be"),
+        ({"mechanism": {"name": "dutch", "tick": True}}, "mechanism.tick: dutch: tick must be"),
+        (
+            {"mechanism": {"name": "dutch", "max_ticks": True}},
+            "mechanism.max_ticks: dutch: max_ticks must be an integer",
+        ),
+        (
+            {"mechanism": {"name": "posted_price", "price": True}},
+            "mechanism.price: posted_price: price must be a finite number",
+        ),
+        (
+            {"mechanism": {"name": "first_price", "solver": "NOPE"}},
+            "mechanism.solver: first_price: welfare solver 'NOPE' is not installed",
+        ),
+        (
+            {"mechanism": {"name": "vcg", "solver": "NOPE"}},
+            "mechanism.solver: vcg: welfare solver 'NOPE' is not installed",
+        ),
+        (
+            {"agents": {"solver_strategies": {"truthful": True}}},
+            "agents.solver_strategies: .* weights must be finite numbers >= 0",
+        ),
+        (
+            {"incentives": {"data_value": {"method": "exact_shapley"}}},
+            "incentives.data_value.method: exact_shapley values at most max_exact_players",
+        ),
+        (
+            {
+                "market": {"n_corporations": 6},
+                "agents": {"corporation_arrival_rate": 0.0, "adversaries": {"sybil": 0.5}},
+                "incentives": {"data_value": {"method": "exact_shapley", "max_exact_players": 8}},
+            },
+            "can have 12 corporation identities;",
+        ),
+        (
+            {"incentives": {"emission": {"initial": 1e308}}},
+            r"incentives.emission.initial: 1e\+308 not allowed, must lie within \+-1e\+09",
+        ),
+        (
+            {"market": {"money_endowment": 1e17}},
+            r"market.money_endowment: 1e\+17 not allowed, must lie within",
+        ),
+        (
+            {"market": {"competitor_premium": 1e9}},
+            r"market.sharing_cost_high: asks could reach 2.25e\+09",
+        ),
         (
             {"mechanism": {"name": "dutch", "_target_": "x.Y"}},
             "mechanism._target_: must be mechanisms.dutch.DutchAuction",
@@ -93,3 +138,17 @@ def test_bad_values_are_one_line_errors(data, message):
     with pytest.raises(ConfigError, match=message) as info:
         SimConfig.from_dict(data)
     assert "\n" not in str(info.value)
+
+
+def test_exact_shapley_is_accepted_where_contributors_stay_within_its_limit():
+    config = SimConfig.from_dict(
+        {
+            "rounds": 3,
+            "market": {"n_corporations": 8, "n_solvers": 3},
+            "agents": {"corporation_arrival_rate": 0.0},
+            "incentives": {"data_value": {"method": "exact_shapley", "max_exact_players": 8}},
+        }
+    )
+    from sim import run
+
+    assert len(run(config).rounds) == 3

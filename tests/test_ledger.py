@@ -55,3 +55,15 @@ def test_check_catches_created_money_and_unaccounted_tokens():
     ledger.mint("a", 3.0)
     with pytest.raises(LedgerError, match="differ from tokens issued"):
         ledger.check(issued=2.0)
+
+
+def test_rounding_of_large_amounts_is_no_overdraft_but_a_real_one_is():
+    ledger = Ledger()
+    ledger.open("a")
+    ledger.transfer("money", WORLD, "a", np.full(7, 1e12 / 7))
+    held = ledger.balance("money", "a")
+    assert held < 1e12  # seven sevenths fall short of the whole in float64 (by 1.2e-4)
+    ledger.transfer("money", "a", ESCROW, 1e12)  # short by rounding only: allowed
+    ledger.transfer("money", ESCROW, "a", 1e12)
+    with pytest.raises(LedgerError, match="overdraw"):
+        ledger.transfer("money", "a", ESCROW, 1e12 + 1.0)

@@ -7,7 +7,7 @@ import pytest
 import mechanisms
 import sim
 from agents import Corporation, Solver
-from sim import MarketModel
+from sim import MarketModel, SimConfig
 from sim.ledger import STAKE, TREASURY
 from tests.conftest import tiny_config
 
@@ -232,3 +232,36 @@ def test_encryption_switch_and_cost_scale():
     np.testing.assert_allclose(
         rm.cost, np.array([c.costs(rm.tasks.industry) for c in rm.corporations]) + 0.7
     )
+
+
+def _small(seed: int, rounds: int, mechanism: str = "dutch") -> SimConfig:
+    homogeneous = mechanisms.mechanism_class(mechanism).properties["markets"] == "homogeneous"
+    return SimConfig.from_dict(
+        {
+            "seed": seed,
+            "rounds": rounds,
+            "mechanism": {"name": mechanism},
+            "market": {
+                "n_corporations": 12,
+                "n_solvers": 4,
+                "n_industries": 3,
+                "homogeneous": homogeneous,
+            },
+        }
+    )
+
+
+def test_a_market_emptied_by_exits_still_clears():
+    """``market=small seed=0``: exits empty a side of the market by round 17."""
+    rounds = sim.run(_small(0, 20)).rounds
+    assert len(rounds) == 20
+    emptied = (rounds["corporations_active"] == 0) | (rounds["solvers_active"] == 0)
+    assert emptied.any()
+    assert (rounds.loc[emptied, "volume"] == 0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mechanism", mechanisms.available())
+def test_small_markets_finish_under_every_mechanism(mechanism):
+    for seed in range(12):
+        assert len(sim.run(_small(seed, 50, mechanism)).rounds) == 50

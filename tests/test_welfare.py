@@ -56,26 +56,53 @@ def test_unknown_solver_is_a_clear_error():
         welfare.optimum(market, solver="NOPE")
 
 
-def test_program_is_dpp_and_built_once_per_shape():
+def _concave_market(rng, n=3, m=2):
+    market = Market(
+        rng.uniform(1, 2, n), rng.uniform(1, 2, m), rng.uniform(0, 1, n), rng.uniform(1, 3, m)
+    )
+    return market, Diminishing(rng.uniform(0.5, 1, n), rng.uniform(0.1, 1, m))
+
+
+def test_concave_program_is_dpp_and_re_solved_for_the_same_shape():
     problem = welfare.program(3, 2)
     assert problem.is_dpp()
     assert welfare.program(3, 2) is problem
     rng = np.random.default_rng(0)
-    market = Market(
-        rng.uniform(1, 2, 3), rng.uniform(1, 2, 2), rng.uniform(0, 1, 3), rng.uniform(1, 3, 2)
-    )
-    welfare.optimum(market)
+    market, returns = _concave_market(rng)
+    welfare.optimum(market, returns=returns)
     compiled = problem._cache.param_prog
     assert compiled is not None
-    other = Market(
-        rng.uniform(1, 2, 3), rng.uniform(1, 2, 2), rng.uniform(0, 1, 3), rng.uniform(1, 3, 2)
-    )
-    out = welfare.optimum(other)
+    other, returns = _concave_market(rng)
+    out = welfare.optimum(other, returns=returns)
     assert problem._cache.param_prog is compiled  # re-solved, not recompiled
-    assert out.info["welfare"] == pytest.approx(welfare.value(other, out.allocation), rel=1e-6)
+    assert out.info["welfare"] == pytest.approx(
+        welfare.value(other, out.allocation, returns), rel=1e-6
+    )
 
 
-@pytest.mark.parametrize("solver", ["HIGHS", "CLARABEL"])
+def test_planner_keeps_at_most_one_program_whatever_the_shapes():
+    """A population that changes every round must not pile up one program per shape."""
+    rng = np.random.default_rng(3)
+    welfare._program.cache_clear()
+    for n in range(2, 12):
+        market, returns = _concave_market(rng, n, 3)
+        welfare.optimum(market)  # linear: no cvxpy program at all
+        assert welfare._program.cache_info().currsize == 0
+    for n in range(2, 12):
+        market, returns = _concave_market(rng, n, 3)
+        welfare.optimum(market, returns=returns)
+        assert welfare._program.cache_info().currsize == 1
+
+
+def test_concave_planner_refuses_markets_beyond_its_limit(monkeypatch):
+    monkeypatch.setattr(welfare, "MAX_PROGRAM_PAIRS", 5)
+    market, returns = _concave_market(np.random.default_rng(0), 3, 2)
+    with pytest.raises(ValueError, match="exceed the concave program's limit of 5 pairs"):
+        welfare.optimum(market, returns=returns)
+    assert welfare.optimum(market).info["welfare"] > 0  # linear values have no such limit
+
+
+@pytest.mark.parametrize("solver", ["HIGHS", "CLARABEL", "SCIPY"])
 def test_solvers_agree(solver):
     rng = np.random.default_rng(1)
     market = Market(
@@ -123,7 +150,7 @@ def test_concave_single_pair_by_hand():
     assert out.allocation[0, 0] == pytest.approx(1.0, rel=1e-5)
     assert out.info["welfare"] == pytest.approx(1.0, rel=1e-6)
     assert welfare.value(market, out.allocation, returns) == pytest.approx(1.0, rel=1e-6)
-    assert welfare.program(1, 1, concave=True).is_dpp()
+    assert welfare.program(1, 1).is_dpp()
 
 
 def test_concave_buyer_stops_where_marginal_value_runs_out():

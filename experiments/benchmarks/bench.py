@@ -9,6 +9,9 @@
   clocks do differently); ``clear_speedup`` times the whole ``clear``, whose allocation of a
   dense 10,000 x 100 outcome is the same work for both.
   Target: >= 50x faster, same price within one tick.
+* ``memory``: resident memory of a simulation run (300 corporations x 100 solvers, 40
+  rounds, planner on), read after every round in a fresh process. A long run must hold its
+  memory flat: target peak at the last round <= 1.1 x the peak at round 5.
 * ``valuation``: Monte Carlo Shapley values of corporations' data against exact Shapley on
   small markets (8 owners of synthetic industry data, models trained with JAX): largest
   absolute error (accuracy points) and time per estimate, by number of permutations.
@@ -222,6 +225,51 @@ def bench_valuation(
     return {"owners": owners, "truncation": truncation, "by_market": results}
 
 
+def _memory_trace(config: dict, rounds: int) -> tuple[list[float], float]:
+    """Peak resident memory (MiB) after each round of a run of ``config``, and its CPU time.
+
+    Runs in the calling process: call it in a fresh one.
+    """
+    import resource
+
+    from sim import MarketModel, SimConfig
+
+    started = time.process_time()
+    model = MarketModel(SimConfig.from_dict(config))
+    peaks = []
+    for _ in range(rounds):
+        model.step()
+        peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+    return peaks, time.process_time() - started
+
+
+def bench_memory(
+    n: int = 300, m: int = 100, rounds: int = 40, early: int = 5, seed: int = 0
+) -> dict[str, Any]:
+    """Peak resident memory per round of one run, measured in a fresh process."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    config = {
+        "seed": seed,
+        "rounds": rounds,
+        "market": {"n_corporations": n, "n_solvers": m},
+    }
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        peaks, cpu_seconds = pool.submit(_memory_trace, config, rounds).result()
+    ratio = peaks[-1] / peaks[early - 1]
+    return {
+        "corporations": n,
+        "solvers": m,
+        "rounds": rounds,
+        "peak_rss_mib_by_round": peaks,
+        "ratio_last_over_round": {"round": early, "ratio": ratio},
+        "target_ratio_at_most": 1.1,
+        "meets_target": bool(ratio <= 1.1),
+        "run_cpu_seconds": cpu_seconds,
+    }
+
+
 def environment() -> dict[str, Any]:
     """Where the numbers were measured."""
     versions = {}
@@ -251,10 +299,12 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
         planner = bench_planner(n=100, m=20, rounds=2)
         dutch = bench_dutch(n=500, m=20, ticks=(0.01,), repeats=2)
         valuation = bench_valuation(owners=4, permutations=(10,), markets=1)
+        memory = bench_memory(n=30, m=10, rounds=8, early=2)
     else:
         planner = bench_planner()
         dutch = bench_dutch()
         valuation = bench_valuation()
+        memory = bench_memory()
     report = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": quick,
@@ -262,6 +312,7 @@ def run(out: Path, quick: bool = False) -> dict[str, Any]:
         "planner": planner,
         "dutch": dutch,
         "valuation": valuation,
+        "memory": memory,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, lambda path: Path(path).write_text(json.dumps(report, indent=2) + "\n"))
