@@ -2,7 +2,10 @@
 
 ``intentlab run [hydra overrides]`` validates the overrides first, so a misspelled key, an
 unknown option or a bad value is reported as one line naming the key and what is allowed,
-with exit status 2 and no traceback. Valid overrides are handed to Hydra unchanged.
+with exit status 2 and no traceback. Valid overrides are handed to Hydra unchanged; a sweep
+(``-m``) also gets its ``hydra.sweep.dir`` resolved once (``${now:...}`` included) and is
+run holding an OS file lock on ``<sweep dir>/.sweep.lock``, so a second sweep into the same
+directory is refused with one line and exit status 1.
 """
 
 from __future__ import annotations
@@ -11,8 +14,12 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from experiments import CONFIG_DIR
+
+if TYPE_CHECKING:
+    from hydra.core.override_parser.types import Override
 
 USAGE = """usage: intentlab COMMAND [ARGS]
 
@@ -20,7 +27,7 @@ commands:
   run [OVERRIDES] [-m]   run a simulation (Hydra overrides; -m for a multirun sweep)
   figures DIR|PRESET     figures (PDF, PNG) and a manifest of a run, sweep or study
                          directory; a preset name runs it small first
-  collect SWEEP_DIR [--table NAME] [--out FILE]
+  collect SWEEP_DIR [--table NAME] [--out FILE] [--skip-damaged]
                          every complete run's table in one long Parquet table
   bench [--out FILE] [--quick]
                          speed benchmarks, written as a JSON report
@@ -39,6 +46,11 @@ _VALUE_FLAGS = {
     "-c", "--cfg", "-p", "--package", "-cp", "--config-path", "-cn", "--config-name",
     "-cd", "--config-dir", "--experimental-rerun", "-sc", "--shell-completion", "--info",
 }  # fmt: skip
+_HELP_FLAGS = {"-h", "--help", "--hydra-help"}
+# Hydra flags that print something instead of running the app.
+_PRINT_FLAGS = {*_HELP_FLAGS, "-c", "--cfg", "--info", "-sc", "--shell-completion"}
+#: The lock file a sweep holds in its sweep directory while it runs.
+SWEEP_LOCK = ".sweep.lock"
 
 
 class UsageError(Exception):
@@ -92,15 +104,14 @@ def validate_overrides(overrides: Sequence[str]) -> None:
     choices: list[list[str]] = []
     for o in parsed:
         key = o.key_or_group
-        lhs = o.input_line.split("=", 1)[0]
-        values = list(o.sweep_string_iterator()) if o.is_sweep_override() else None
         if key in groups:
+            values = o.sweep_string_iterator() if o.is_sweep_override() else None
             for value in values or [o.get_value_element_as_str()]:
                 if value not in groups[key]:
                     raise UsageError(
                         f"{key}={value}: unknown option; allowed: {', '.join(groups[key])}"
                     )
-        choices.append([f"{lhs}={v}" for v in values] if values else [o.input_line])
+        choices.append(_choices(o))
 
     base = [c[0] for c in choices]
     variants = [base] + [
@@ -127,6 +138,42 @@ def validate_overrides(overrides: Sequence[str]) -> None:
                         f"{key}: unknown key; {_allowed_keys(reference, key)}"
                     ) from None
                 raise UsageError(_first_line(exc)) from None
+
+
+def _choices(override: Override) -> list[str]:
+    """An override as one override per value: ``seed=0,1`` -> ``["seed=0", "seed=1"]``."""
+    if not override.is_sweep_override():
+        return [override.input_line]
+    lhs = override.input_line.split("=", 1)[0]
+    return [f"{lhs}={value}" for value in override.sweep_string_iterator()]
+
+
+def sweep_directory(args: Sequence[str]) -> str | None:
+    """The sweep directory Hydra would use for ``args``, resolved once; None if not a sweep.
+
+    ``args`` is a sweep if it holds ``-m``/``--multirun`` or sets ``hydra.mode=MULTIRUN``.
+    Interpolations in ``hydra.sweep.dir`` (``${now:...}``) are resolved here, once: pass the
+    result back to Hydra as ``hydra.sweep.dir`` so that both use the same directory.
+
+    Raises:
+        UsageError: if the overrides do not compose.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.types import RunMode
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(split_overrides(args))
+        first = [_choices(o)[0] for o in parsed]
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            # hydra.job.name is the entry point's module name in a real run, "app" here
+            cfg = compose(
+                "config", overrides=["hydra.job.name=run", *first], return_hydra_config=True
+            )
+            multirun = {"-m", "--multirun"} & set(args) or cfg.hydra.mode == RunMode.MULTIRUN
+            return str(cfg.hydra.sweep.dir) if multirun else None
+    except Exception as exc:  # Hydra's parse and composition errors: the first line only
+        raise UsageError(_first_line(exc)) from None
 
 
 class _Missing:
@@ -163,13 +210,35 @@ def _first_line(exc: BaseException) -> str:
 
 
 def run_command(args: Sequence[str]) -> int:
-    """``intentlab run``: validate, then hand the arguments to Hydra."""
-    if not any(a in ("-h", "--help", "--hydra-help") for a in args):
-        try:
+    """``intentlab run``: validate, then hand the arguments to Hydra.
+
+    A sweep runs holding the lock of its sweep directory (:data:`SWEEP_LOCK`); a second
+    sweep into the same directory is refused with exit status 1.
+    """
+    from hydra._internal.grammar.utils import escape_special_characters
+
+    from sim.results import DirectoryInUseError, locked
+
+    flags = {a.split("=", 1)[0] for a in args}
+    try:
+        if not flags & _HELP_FLAGS:
             validate_overrides(split_overrides(args))
-        except UsageError as exc:
-            print(f"intentlab run: error: {exc}", file=sys.stderr)
-            return 2
+        sweep = None if flags & _PRINT_FLAGS else sweep_directory(args)
+    except UsageError as exc:
+        print(f"intentlab run: error: {exc}", file=sys.stderr)
+        return 2
+    if sweep is None:
+        return _hydra(args)
+    try:
+        with locked(sweep, SWEEP_LOCK):
+            given = [a for a in args if a.split("=", 1)[0].lstrip("+") != "hydra.sweep.dir"]
+            return _hydra([*given, f"hydra.sweep.dir={escape_special_characters(sweep)}"])
+    except DirectoryInUseError as exc:
+        print(f"intentlab run: error: hydra.sweep.dir: {exc}", file=sys.stderr)
+        return 1
+
+
+def _hydra(args: Sequence[str]) -> int:
     from experiments import run
 
     sys.argv = ["intentlab run", *args]
@@ -207,7 +276,7 @@ def figures_command(args: Sequence[str]) -> int:
         )
         return 2
     from experiments.redraw import draw
-    from sim.results import IncompleteRunError
+    from sim.results import DamagedRunError, IncompleteRunError
 
     directory = Path(args[0])
     if not directory.exists() and args[0] in SMALL_PRESETS:
@@ -223,6 +292,9 @@ def figures_command(args: Sequence[str]) -> int:
     except (IncompleteRunError, FileNotFoundError) as exc:
         print(f"intentlab figures: error: {exc}", file=sys.stderr)
         return 2
+    except DamagedRunError as exc:
+        print(f"intentlab figures: error: damaged run: {exc}", file=sys.stderr)
+        return 1
     for entry in json.loads(manifest.read_text())["figures"]:
         for name in entry["files"]:
             print(manifest.parent / name)
@@ -231,13 +303,21 @@ def figures_command(args: Sequence[str]) -> int:
 
 
 def collect_command(args: Sequence[str]) -> int:
-    """``intentlab collect SWEEP_DIR``: stack the complete runs' tables, warn about the rest."""
+    """``intentlab collect SWEEP_DIR``: stack the complete runs' tables, warn about the rest.
+
+    Exits with status 1, writing nothing, if a run is damaged (its files do not match its
+    ``DONE``), unless ``--skip-damaged`` is given.
+    """
     import argparse
+    import itertools
 
     parser = argparse.ArgumentParser(prog="intentlab collect")
     parser.add_argument("sweep", type=Path, help="a sweep directory (hydra.sweep.dir)")
     parser.add_argument("--table", default="rounds", help="table to collect (default rounds)")
     parser.add_argument("--out", type=Path, help="default: SWEEP_DIR/<table>_collected.parquet")
+    parser.add_argument(
+        "--skip-damaged", action="store_true", help="collect the other runs if some are damaged"
+    )
     options = parser.parse_args(list(args))
     from experiments.collect import collect
     from sim.results import write_atomic
@@ -247,13 +327,27 @@ def collect_command(args: Sequence[str]) -> int:
     except FileNotFoundError as exc:
         print(f"intentlab collect: error: {exc}", file=sys.stderr)
         return 2
+    if found.damaged and not options.skip_damaged:
+        for reason in found.damaged.values():
+            print(
+                "intentlab collect: error: damaged run (rerun the sweep to redo it, or pass "
+                f"--skip-damaged): {reason}",
+                file=sys.stderr,
+            )
+        return 1
+    for reason in found.damaged.values():
+        print(f"warning: damaged run, not collected: {reason}", file=sys.stderr)
     for directory in found.incomplete:
         print(f"warning: incomplete run (no DONE), not collected: {directory}", file=sys.stderr)
+    for sweep, jobs in itertools.groupby(found.never_started, key=lambda p: p.parent):
+        numbers = ", ".join(p.name for p in jobs)
+        print(f"warning: never started: jobs {numbers} of {sweep} (no run there)", file=sys.stderr)
     out = options.out or options.sweep / f"{options.table}_collected.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, lambda p: found.table.to_parquet(p, index=False))
     print(
-        f"{len(found.runs)} complete runs, {len(found.incomplete)} incomplete; "
+        f"{len(found.runs)} complete runs, {len(found.incomplete)} incomplete, "
+        f"{len(found.damaged)} damaged, {len(found.never_started)} never started; "
         f"swept: {', '.join(found.swept) or 'nothing but the seed'}; "
         f"{len(found.table)} rows: {out}"
     )
@@ -293,6 +387,13 @@ def bench_command(args: Sequence[str]) -> int:
             f"max |error| {group['max_abs_error'].max():.4f} accuracy points "
             f"(exact total {group['exact_total'].mean():.3f}), {group['seconds'].mean():.2f} s"
         )
+    memory = report["memory"]
+    print(
+        f"memory, {memory['corporations']} x {memory['solvers']} over {memory['rounds']} rounds: "
+        f"peak RSS {memory['peak_rss_mib_by_round'][-1]:.0f} MiB, "
+        f"{memory['ratio_last_over_round']['ratio']:.3f}x round "
+        f"{memory['ratio_last_over_round']['round']}'s (target <= 1.1)"
+    )
     print(f"report: {options.out}")
     return 0
 

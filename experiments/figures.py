@@ -2,7 +2,8 @@
 
 Every figure uses the style below (9 pt text, the colour-blind-safe Okabe-Ito palette,
 TrueType fonts embedded in PDFs so they stay editable, tight bounding boxes) and is written
-as PDF (vector) and PNG by the callers. Bands are 95% confidence intervals of the mean over
+as PDF (vector) and PNG by the callers, atomically (a temporary file renamed into place, so
+a figure file is never half-written). Bands are 95% confidence intervals of the mean over
 seeds (and markets).
 """
 
@@ -17,6 +18,8 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
+
+from sim.results import write_atomic
 
 #: Every figure is written in these formats (vector PDF for papers, PNG for screens).
 FORMATS = ("pdf", "png")
@@ -53,6 +56,18 @@ SWEEP_PANELS = [
     ("solvers_active", "solvers active"),
     ("reward_gini", "reward inequality (Gini)"),
 ]
+
+
+def _save(fig: matplotlib.figure.Figure, path: Path) -> Path:
+    """Write ``fig`` to ``path`` atomically (temporary file, then rename), then close it.
+
+    The format follows the suffix of ``path`` (``.pdf``, ``.png``).
+    """
+    try:
+        write_atomic(path, lambda tmp: fig.savefig(tmp, format=path.suffix.lstrip(".")))
+    finally:
+        plt.close(fig)
+    return path
 
 
 def _band(ax, grouped, color, style: str = "-", alpha: float = 0.2, **line) -> np.ndarray:
@@ -108,9 +123,7 @@ def plot_sweep(table: pd.DataFrame, swept: list[str], path: str | Path) -> Path:
     handles, labels = axes.flat[0].get_legend_handles_labels()
     title = f"mean and 95% CI over {seeds} seed" + ("s" if seeds != 1 else "")
     fig.legend(handles, labels, loc="outside right upper", frameon=False, title=title)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_rounds(rounds: pd.DataFrame, path: str | Path, title: str | None = None) -> Path:
@@ -156,9 +169,7 @@ def plot_rounds(rounds: pd.DataFrame, path: str | Path, title: str | None = None
         ax.grid(alpha=0.3)
     if title:
         fig.suptitle(title)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 COMPARISON_PANELS = [
@@ -203,9 +214,7 @@ def plot_comparison(table: pd.DataFrame, path: str | Path) -> Path:
         plt.Line2D([], [], color="0.3", ls=s, label=f"{f} markets") for f, s in styles.items()
     ]
     fig.legend(handles=handles, loc="outside right upper", frameon=False)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_calibration(measurements: pd.DataFrame, calibration, path: str | Path) -> Path:
@@ -242,9 +251,7 @@ def plot_calibration(measurements: pd.DataFrame, calibration, path: str | Path) 
                ylabel=f"measured {labels[target]}")  # fmt: skip
         ax.grid(alpha=0.3)
         ax.legend(frameon=False, fontsize="small")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_regimes(rounds: pd.DataFrame, path: str | Path) -> Path:
@@ -274,9 +281,7 @@ def plot_regimes(rounds: pd.DataFrame, path: str | Path) -> Path:
     seeds = rounds["seed"].nunique()
     handles = [plt.Line2D([], [], color=colors[r], label=r) for r in regimes]
     fig.legend(handles=handles, loc="outside right upper", frameon=False, title=f"{seeds} seeds")
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_adversaries(table: pd.DataFrame, path: str | Path) -> Path:
@@ -321,9 +326,7 @@ def plot_adversaries(table: pd.DataFrame, path: str | Path) -> Path:
     seeds = table["seed"].nunique()
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", frameon=False,
                title=f"mean, 95% CI over {seeds} seeds")  # fmt: skip
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_overhead(rounds: pd.DataFrame, path: str | Path) -> Path:
@@ -359,9 +362,7 @@ def plot_overhead(rounds: pd.DataFrame, path: str | Path) -> Path:
     seeds = rounds["seed"].nunique()
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", frameon=False,
                title=f"mean per round, 95% CI over {seeds} seeds")  # fmt: skip
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def plot_entry(table: pd.DataFrame, counts: pd.DataFrame, path: str | Path) -> Path:
@@ -403,6 +404,4 @@ def plot_entry(table: pd.DataFrame, counts: pd.DataFrame, path: str | Path) -> P
     seeds = table["seed"].nunique()
     fig.legend(*axes[2].get_legend_handles_labels(), loc="outside right upper", frameon=False,
                title=f"mean, 95% CI over {seeds} seeds")  # fmt: skip
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

@@ -1,4 +1,9 @@
-"""Hydra entry point (``intentlab run``): one simulation, or the study a preset selects."""
+"""Hydra entry point (``intentlab run``): one simulation, or the study a preset selects.
+
+Each run holds an OS file lock on ``<run dir>/.lock`` while it checks, computes and writes
+its directory (:func:`sim.results.locked`), so a second run into the same directory is
+refused; the operating system releases the lock when the process ends, killed or not.
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,15 @@ from experiments import (
     solver_entry,
 )
 from experiments.figures import plot_rounds
-from sim.results import DONE
+from sim.results import (
+    DONE,
+    RUN_FILES,
+    DamagedRunError,
+    DirectoryInUseError,
+    IncompleteRunError,
+    locked,
+    verify,
+)
 
 #: Study kinds: the module that validates (``load_study``) and runs, saves and summarizes
 #: (``execute``) each.
@@ -60,6 +73,10 @@ def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
 def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bool:
     """Whether ``directory`` already holds the complete result of this configuration.
 
+    A damaged run (files that do not match the SHA-256 sums in its ``DONE``, or a file it
+    writes that ``DONE`` does not list; see :func:`sim.results.verify`) is reported on stderr
+    and counts as incomplete: its ``DONE`` is removed, so it is redone.
+
     Args:
         directory: a run's output directory.
         record: the config the run would save (:func:`experiments.config_record`).
@@ -68,8 +85,14 @@ def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bo
     Raises:
         ConfigError: if the directory is complete but holds a different configuration.
     """
-    if not (directory / DONE).is_file():
+    try:
+        verify(directory, reads=["config.yaml"] if "study" in record else RUN_FILES)
+    except IncompleteRunError:
         return False  # absent or incomplete: (re)run it
+    except DamagedRunError as exc:
+        print(f"warning: damaged run, redoing it: {exc}", file=sys.stderr)
+        (directory / DONE).unlink(missing_ok=True)
+        return False
     saved = yaml.safe_load((directory / "config.yaml").read_text())
     if saved != yaml.safe_load(yaml.safe_dump(record, sort_keys=False)):
         raise sim.ConfigError(
@@ -90,6 +113,16 @@ def main(cfg: DictConfig) -> None:
     multirun = hydra_cfg.mode == RunMode.MULTIRUN
     key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
     try:
+        with locked(out):
+            _run(cfg, out, key, progress=not multirun)  # parallel jobs: the launcher reports
+    except DirectoryInUseError as exc:
+        print(f"intentlab run: error: {key}: {exc}", file=sys.stderr)
+        sys.exit(1)
+
+
+def _run(cfg: DictConfig, out: Path, key: str, progress: bool) -> None:
+    """Run what ``cfg`` describes into ``out`` unless it is complete there already."""
+    try:
         config, study = resolve(cfg)
         done = is_complete(out, config_record(config, study), key)
     except sim.ConfigError as exc:
@@ -98,7 +131,6 @@ def main(cfg: DictConfig) -> None:
     if done:
         print(f"complete, skipped: {out}")  # a re-run sweep keeps finished runs
         return
-    progress = not multirun  # parallel jobs: the launcher reports progress
     if study is not None:
         print(STUDIES[study.kind].execute(config, study, out, progress=progress).to_string())
         print(f"results: {out}")

@@ -10,11 +10,13 @@ Public surface::
 from sim.config import ConfigError, SimConfig
 from sim.ledger import Ledger, LedgerError
 from sim.model import MarketModel
-from sim.results import IncompleteRunError, RunResult
+from sim.results import DamagedRunError, DirectoryInUseError, IncompleteRunError, RunResult
 from sim.runner import run
 
 __all__ = [
     "ConfigError",
+    "DamagedRunError",
+    "DirectoryInUseError",
     "IncompleteRunError",
     "Ledger",
     "LedgerError",

@@ -5,24 +5,43 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 import yaml
+from filelock import FileLock, Timeout
 
 from sim.config import SimConfig
 
 TABLES = ("rounds", "trades", "agents", "rejected", "adversaries", "ground_truth")
 DONE = "DONE"
+#: The files :meth:`RunResult.save` writes and ``DONE`` lists.
+RUN_FILES = (*(f"{name}.parquet" for name in TABLES), "config.yaml")
+#: The lock file a process holds in a run directory while it writes it (see :func:`locked`).
+LOCK = ".lock"
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 
 class IncompleteRunError(RuntimeError):
     """A run directory has no ``DONE`` marker: it was interrupted or is still being written."""
+
+
+class DamagedRunError(RuntimeError):
+    """A run directory has ``DONE`` but its files do not match it.
+
+    ``str()`` is one line naming the directory, the file and what is wrong.
+    """
+
+
+class DirectoryInUseError(RuntimeError):
+    """Another process holds the lock of a directory (see :func:`locked`)."""
 
 
 @dataclass(frozen=True)
@@ -70,17 +89,34 @@ class RunResult:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> RunResult:
-        """Read a complete run directory written by :meth:`save`.
+        """Read a complete run directory written by :meth:`save`, verified against ``DONE``.
 
         Raises:
             IncompleteRunError: if ``DONE`` is missing.
+            DamagedRunError: if a file does not match ``DONE`` (see :func:`verify`).
         """
         directory = Path(directory)
-        if not (directory / DONE).exists():
-            raise IncompleteRunError(f"{directory} has no {DONE} marker: the run is incomplete")
+        verify(directory, reads=RUN_FILES)
         tables = {name: pd.read_parquet(directory / f"{name}.parquet") for name in TABLES}
         config = SimConfig.from_dict(yaml.safe_load((directory / "config.yaml").read_text()))
         return cls(config=config, **tables)
+
+    def digest(self) -> str:
+        """SHA-256 over the result tables' column names and values (not their file bytes).
+
+        Ground truth is left out (its wall times differ between runs). The same config and
+        seed give the same digest whatever the Parquet writer; ``tests/golden.json`` holds
+        the digests of the golden runs (``make golden`` rewrites them).
+        """
+        sha = hashlib.sha256()
+        for name in TABLES:
+            if name == "ground_truth":
+                continue
+            frame = getattr(self, name)
+            sha.update(json.dumps([name, [str(c) for c in frame.columns]]).encode())
+            rows = pd.util.hash_pandas_object(frame, index=False, categorize=False)
+            sha.update(rows.to_numpy().tobytes())
+        return sha.hexdigest()
 
     def summary(self) -> pd.DataFrame:
         """A short table of headline figures for the run."""
@@ -137,6 +173,104 @@ def write_complete(
     return directory
 
 
+def verify(directory: str | os.PathLike, reads: Iterable[str] = ()) -> dict[str, str]:
+    """Check a complete directory's files against the SHA-256 sums in its ``DONE``.
+
+    Every file ``DONE`` lists must exist and have its listed digest, and every file the
+    caller will read (``reads``) must be listed: a file placed in the directory after it was
+    written is not vouched for.
+
+    Args:
+        directory: a directory written by :func:`write_complete`.
+        reads: names of the files the caller will read.
+
+    Returns:
+        ``{file name: SHA-256}`` as ``DONE`` lists them.
+
+    Raises:
+        IncompleteRunError: if ``DONE`` is missing.
+        DamagedRunError: if ``DONE`` is unreadable, or a file is missing, differs from its
+            digest, or is read but not listed.
+    """
+    directory = Path(directory)
+    if not (directory / DONE).exists():
+        raise IncompleteRunError(f"{directory} has no {DONE} marker: the run is incomplete")
+    listed = _listing(directory)
+    check_listed(directory, listed, reads)
+    for name, digest in listed.items():
+        try:
+            with open(directory / name, "rb") as fh:
+                actual = hashlib.file_digest(fh, "sha256").hexdigest()
+        except FileNotFoundError:
+            raise DamagedRunError(f"{directory}: {name} is missing (listed in {DONE})") from None
+        except OSError as exc:
+            raise DamagedRunError(f"{directory}: {name} is unreadable: {exc}") from None
+        if actual != digest:
+            raise DamagedRunError(
+                f"{directory}: {name} is damaged: its SHA-256 differs from the one in {DONE}"
+            )
+    return listed
+
+
+def check_listed(
+    directory: str | os.PathLike, listed: dict[str, str], reads: Iterable[str]
+) -> None:
+    """Check that every file in ``reads`` is among ``listed`` (what :func:`verify` returned).
+
+    Raises:
+        DamagedRunError: naming the first file that is not listed.
+    """
+    for name in reads:
+        if name not in listed:
+            raise DamagedRunError(f"{directory}: {name} is not listed in {DONE}")
+
+
+def _listing(directory: Path) -> dict[str, str]:
+    """``DONE``'s ``{file name: SHA-256}``, checked for form."""
+    try:
+        done = json.loads((directory / DONE).read_text())
+    except (OSError, ValueError) as exc:  # ValueError: not UTF-8 or not JSON
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DamagedRunError(f"{directory}: {DONE} is unreadable: {reason}") from None
+    listed = done.get("files") if isinstance(done, dict) else None
+    if not isinstance(listed, dict):
+        raise DamagedRunError(f'{directory}: {DONE} is damaged: it has no "files" mapping')
+    for name, digest in listed.items():
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise DamagedRunError(f"{directory}: {DONE} lists {name!r}, not a file name")
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            raise DamagedRunError(f"{directory}: {DONE} lists {name} without a SHA-256 digest")
+    return listed
+
+
+@contextmanager
+def locked(directory: str | os.PathLike, name: str = LOCK) -> Iterator[Path]:
+    """Hold an OS file lock on ``directory/name`` (created with the directory if absent).
+
+    The lock is the operating system's (``flock``), so it is released when the process
+    ends, killed or not; the lock file stays behind, harmless.
+
+    Yields:
+        The directory.
+
+    Raises:
+        DirectoryInUseError: at once, if another process holds the lock.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(directory / name)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise DirectoryInUseError(
+            f"{directory} is in use by another process (it holds {directory / name})"
+        ) from None
+    try:
+        yield directory
+    finally:
+        lock.release()
+
+
 def write_atomic(path: Path, write: Callable[[str], object]) -> str:
     """Write via ``write(tmp_path)`` then rename onto ``path``; return the file's SHA-256."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -146,7 +280,7 @@ def write_atomic(path: Path, write: Callable[[str], object]) -> str:
         write(tmp)
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
-            digest = hashlib.sha256(fh.read()).hexdigest()
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

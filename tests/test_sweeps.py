@@ -1,13 +1,16 @@
-"""Sweeps on local cores, resuming an interrupted sweep, and `intentlab collect`."""
+"""Sweeps on local cores, resuming an interrupted sweep, locks, and `intentlab collect`."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
 
 import pandas as pd
 import pytest
+import yaml
+from filelock import FileLock
 
 from tests.test_cli import INTENTLAB, TINY, intentlab
 
@@ -74,6 +77,68 @@ def test_a_killed_sweep_resumes_without_recomputing_finished_runs(tmp_path):
     assert all((sweep / job / "DONE").exists() for job in ("0", "1", "2"))
 
 
+def test_resuming_a_sweep_redoes_its_damaged_runs(sweeps, tmp_path):
+    root, _ = sweeps
+    sweep = tmp_path / "sweep"
+    shutil.copytree(root / "serial", sweep)
+    (sweep / "0" / "config.yaml").unlink()
+    flipped = bytearray((sweep / "1" / "trades.parquet").read_bytes())
+    flipped[len(flipped) // 2] ^= 0xFF
+    (sweep / "1" / "trades.parquet").write_bytes(bytes(flipped))
+    again = intentlab(
+        "run", "-m", "seed=0,1", *TINY, "hydra/launcher=basic", f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "complete, skipped" not in again.stdout
+    assert "config.yaml is missing" in again.stderr and "trades.parquet is damaged" in again.stderr
+    for job in ("0", "1"):
+        for name in (*TABLES, "config.yaml", "DONE"):
+            assert (sweep / job / name).read_bytes() == (root / "serial" / job / name).read_bytes()
+
+
+def test_a_second_sweep_into_a_directory_in_use_is_refused(tmp_path):
+    sweep = tmp_path / "sweep"
+    small = ["market=small", "rounds=3", "compute_optimum=false", "hydra/launcher=basic",
+             f"hydra.sweep.dir={sweep}"]  # fmt: skip
+    pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+    started = {  # both at once
+        seeds: subprocess.Popen(
+            [INTENTLAB, "run", "-m", f"seed={seeds}", *small], cwd=tmp_path, **pipes
+        )
+        for seeds in ("1,2", "3,4")
+    }
+    ended = {seeds: (*p.communicate(timeout=300), p.returncode) for seeds, p in started.items()}
+    refused = [seeds for seeds, (_, _, code) in ended.items() if code != 0]
+    assert len(refused) == 1, ended
+    (winner,) = set(ended) - set(refused)
+    _, stderr, code = ended[refused[0]]
+    assert code == 1
+    (line,) = stderr.strip().splitlines()
+    assert line == (
+        f"intentlab run: error: hydra.sweep.dir: {sweep} is in use by another process "
+        f"(it holds {sweep / '.sweep.lock'})"
+    )
+    seeds = [int(s) for s in winner.split(",")]
+    for job, seed in enumerate(seeds):
+        assert (sweep / str(job) / "DONE").is_file()
+        assert yaml.safe_load((sweep / str(job) / "config.yaml").read_text())["seed"] == seed
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0", "1"]
+    multirun = yaml.safe_load((sweep / "multirun.yaml").read_text())
+    assert f"seed={winner}" in multirun["hydra"]["overrides"]["task"]
+
+
+def test_a_run_into_a_directory_in_use_is_refused(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    with FileLock(out / ".lock"):  # another process writing this run
+        proc = intentlab("run", *TINY, f"hydra.run.dir={out}", cwd=tmp_path)
+    assert proc.returncode == 1
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith(f"intentlab run: error: hydra.run.dir: {out} is in use")
+    assert not (out / "DONE").exists() and not (out / "rounds.parquet").exists()
+
+
 def test_a_complete_directory_of_another_config_is_refused(sweeps):
     root, _ = sweeps
     other = intentlab(
@@ -97,6 +162,17 @@ def test_collect_gathers_complete_runs_and_warns_about_the_rest(sweeps, tmp_path
     assert len(table) == 2 * 3  # two runs of three rounds
     assert {"run", "round", "welfare"} <= set(table.columns)
     assert "2 complete runs, 1 incomplete" in result.stdout
+
+
+def test_collect_reports_jobs_that_never_started(sweeps, tmp_path):
+    root, _ = sweeps
+    sweep = tmp_path / "sweep"
+    # job 1 never started (9 is a run another test left incomplete)
+    shutil.copytree(root / "parallel", sweep, ignore=shutil.ignore_patterns("1", "9"))
+    result = intentlab("collect", str(sweep), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert f"warning: never started: jobs 1 of {sweep}" in result.stderr
+    assert "1 complete runs, 0 incomplete, 0 damaged, 1 never started" in result.stdout
 
 
 def test_collect_names_swept_parameters_as_columns(tmp_path):
