@@ -8,6 +8,14 @@ goes on. Job kinds live in one registry, :data:`JOBS`; each is a function of the
 prepares the job (imports, data, keys) and returns the work itself, a function returning
 the bytes it produced; only the work is timed.
 
+The caller enforces the address-space limit itself: it watches the worker's peak address
+space (``VmPeak``) and ends the worker as out of memory once it passes the limit; the worker
+checks its own peak before it reports. The worker's ``RLIMIT_AS`` is twice the limit, only a
+backstop against a burst between two looks, because a native library may not survive a
+failed allocation: SEAL's memory pool (in TenSEAL) throws ``std::bad_alloc`` while it holds its
+spin lock, and unwinding then spins on that lock for good, holding the GIL, so the worker can
+neither report the failure nor end.
+
 Importing this module imports no crypto library: each job imports what it needs inside the
 worker.
 """
@@ -16,10 +24,13 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import resource
+import signal
 import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import numpy as np
@@ -29,6 +40,12 @@ Prepare = Callable[["JobSpec"], Work]
 
 #: Job kinds: name -> prepare(spec) -> work() -> bytes produced.
 JOBS: dict[str, Prepare] = {}
+
+#: Seconds between two looks at a running worker's address space.
+POLL_SECONDS = 0.02
+
+#: What a worker reports: ``(status, seconds, peak resident MiB, bytes produced, error)``.
+Result = tuple[str, float, float, int, str]
 
 
 def job(kind: str) -> Callable[[Prepare], Prepare]:
@@ -52,7 +69,8 @@ class JobSpec:
         params: kind-specific parameters (e.g. ``{"params": "train", "epochs": 1}``).
         seed: seeds the job's synthetic data.
         time_limit: wall seconds before the worker is killed, ``> 0``.
-        memory_limit_mb: address-space limit of the worker in MiB (``None``: no limit).
+        memory_limit_mb: limit on the worker's peak address space in MiB (``None``: no
+            limit); a job past it fails as out of memory.
     """
 
     kind: str
@@ -107,39 +125,94 @@ class Measurement:
         return row
 
 
+def _status_mb(field: str, pid: int | str = "self") -> float | None:
+    """A ``Vm*`` field of ``/proc/<pid>/status`` in MiB (``None`` where it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(f"{field}:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return None
+
+
 def _peak_rss_mb() -> float:
     """This process's peak resident memory in MiB.
 
     Read from ``VmHWM`` in ``/proc/self/status``, which starts afresh with the worker's own
     address space; ``ru_maxrss`` would carry over the forked parent's size across ``exec``.
     """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = _status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _worker(spec: JobSpec, conn) -> None:  # runs in the child process
+def _past_memory_limit(spec: JobSpec, pid: int | str = "self") -> bool:
+    """Whether the process's peak address space (``VmPeak``) passed the spec's limit."""
+    peak = _status_mb("VmPeak", pid)
+    return spec.memory_limit_mb is not None and peak is not None and peak > spec.memory_limit_mb
+
+
+def _out_of_memory(spec: JobSpec) -> str:
+    """The error of a job that ran out of memory."""
+    if spec.memory_limit_mb is None:
+        return "out of memory"
+    return f"out of memory: address-space limit {spec.memory_limit_mb} MiB"
+
+
+def _failure(error: str) -> Result:
+    return ("error", float("nan"), float("nan"), 0, error)
+
+
+def _worker(spec: JobSpec, conn: Connection) -> None:  # runs in the child process
     try:
         if spec.memory_limit_mb is not None:
-            limit = spec.memory_limit_mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+            backstop = 2 * spec.memory_limit_mb * 1024 * 1024
+            resource.setrlimit(resource.RLIMIT_AS, (backstop, backstop))
         work = JOBS[spec.kind](spec)
         started = time.perf_counter()
         produced = work()
         seconds = time.perf_counter() - started
-        conn.send(("ok", seconds, _peak_rss_mb(), int(produced), ""))
+        result: Result = ("ok", seconds, _peak_rss_mb(), int(produced), "")
     except MemoryError:
-        conn.send(("error", float("nan"), float("nan"), 0, "out of memory (MemoryError)"))
+        result = _failure(_out_of_memory(spec))
     except BaseException as exc:  # a failing job is data, not a crash
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
-        conn.send(("error", float("nan"), float("nan"), 0, detail))
+        result = _failure(traceback.format_exception_only(type(exc), exc)[-1].strip())
+    if _past_memory_limit(spec):  # between two looks of the caller, or the cause of an error
+        result = _failure(_out_of_memory(spec))
+    try:
+        conn.send(result)
     finally:
         conn.close()
+
+
+def _death(exitcode: int) -> str:
+    """The error of a worker that ended without a result, from its exit code."""
+    if exitcode >= 0:
+        return f"worker died (exit code {exitcode})"
+    try:
+        return f"worker died ({signal.Signals(-exitcode).name})"
+    except ValueError:  # a signal without a name (real-time signals)
+        return f"worker died (signal {-exitcode})"
+
+
+def _await(spec: JobSpec, process: BaseProcess, conn: Connection) -> Result | str:
+    """The worker's result, or why there is none (time or memory limit passed, worker died)."""
+    deadline = time.monotonic() + spec.time_limit
+    waiting = [conn, process.sentinel]
+    while (remaining := deadline - time.monotonic()) > 0:
+        ready = wait(waiting, timeout=min(POLL_SECONDS, remaining))
+        if conn in ready:
+            try:
+                return conn.recv()
+            except EOFError:  # no result will come: wait for the worker to end
+                waiting = [process.sentinel]
+        elif process.sentinel in ready:
+            process.join()
+            return _death(process.exitcode)
+        if _past_memory_limit(spec, process.pid):
+            return _out_of_memory(spec)
+    return f"timed out after {spec.time_limit:g} s"
 
 
 def run_job(spec: JobSpec) -> Measurement:
@@ -149,25 +222,14 @@ def run_job(spec: JobSpec) -> Measurement:
     process = ctx.Process(target=_worker, args=(spec, child), daemon=True)
     process.start()
     child.close()
-    result = None
-    if parent.poll(spec.time_limit):
-        try:
-            result = parent.recv()
-        except EOFError:
-            result = None
-    timed_out = result is None and process.is_alive()
-    if process.is_alive():
-        process.kill()
-    process.join()
-    parent.close()
-    if result is None:
-        why = (
-            f"timed out after {spec.time_limit:g} s"
-            if timed_out
-            else f"worker died (exit code {process.exitcode})"
-        )
-        result = ("error", float("nan"), float("nan"), 0, why)
-    status, seconds, peak, produced, error = result
+    try:
+        result = _await(spec, process, parent)
+    finally:
+        if process.is_alive():
+            process.kill()
+        process.join()
+        parent.close()
+    status, seconds, peak, produced, error = _failure(result) if isinstance(result, str) else result
     return Measurement(
         spec.kind, spec.rows, spec.features, status == "ok", seconds, peak, produced, error,
         dict(spec.params),

@@ -21,9 +21,11 @@ Verbs: :class:`Circuit` (``gen_settings``, ``calibrate_settings`` bounded by ``m
 ``compile_circuit``), :func:`setup` (verifying key in the circuit's directory, proving key in a
 temporary directory), :func:`prove` (deletes the proving key afterwards unless asked to keep it;
 a later :func:`prove` regenerates it, key generation being deterministic) and :func:`verify`
-(``False``, not an exception, for a tampered proof, another commitment or a wrong claimed output).
-The verifier substitutes its own public values into the proof before checking it, so it never
-trusts the instances a prover ships.
+(``False``, not an exception, for a tampered proof, a proof with bytes appended, another
+commitment or a wrong claimed output). The verifier substitutes its own public values into the
+proof before checking it, so it never trusts the instances a prover ships. ezkl reads only the
+transcript the verifying key calls for and ignores any bytes after it, so :func:`verify` also
+requires the proof to fail without its last byte: exactly as long as that transcript.
 
 SRS: :func:`srs_path` returns a user-supplied SRS file as given, or generates one with
 ``ezkl.gen_srs`` and caches it per ``logrows``. A generated SRS comes from a locally sampled
@@ -890,6 +892,31 @@ def _is_verification_failure(exc: BaseException) -> bool:
     return isinstance(exc, RuntimeError | ValueError) or type(exc).__name__ == "PanicException"
 
 
+def _ezkl_rejection(
+    ezkl: Any,
+    circuit: Circuit,
+    keys: SetupResult,
+    path: Path,
+    proof_bytes: bytes,
+    instances: Sequence[str],
+) -> str | None:
+    """Write the proof file of ``proof_bytes`` and ``instances`` to ``path`` and verify it.
+
+    Returns:
+        ``None`` if ``ezkl.verify`` accepts the proof, else its reason for rejecting it.
+    """
+    path.write_text(json.dumps(_proof_json(proof_bytes, instances)))
+    try:
+        ok = ezkl.verify(
+            str(path), str(circuit.settings_path), str(keys.vk_path), str(keys.srs_path)
+        )
+    except BaseException as exc:
+        if not _is_verification_failure(exc):
+            raise
+        return str(exc)
+    return None if ok else "ezkl.verify returned False"
+
+
 def verify(
     proof: Proof,
     circuit: Circuit,
@@ -903,6 +930,10 @@ def verify(
     published dataset commitment) replaces the proof's, and ``outputs`` (claimed outputs,
     quantized at the circuit's output scales) replace the proof's outputs.
 
+    ezkl reads from a proof only the transcript the circuit's verifying key calls for and
+    ignores any bytes after it, so the proof must also fail without its last byte: it is
+    exactly as long as that transcript. The reason for a rejection is logged (INFO).
+
     Args:
         proof: The proof.
         circuit: The circuit, with the verifying key and SRS of its :func:`setup`.
@@ -911,7 +942,7 @@ def verify(
 
     Returns:
         True if the proof verifies for these public values, False otherwise (tampered proof,
-        another commitment, a wrong claimed output).
+        bytes appended to the proof, another commitment, a wrong claimed output).
 
     Raises:
         ValueError: On malformed arguments or a circuit without keys.
@@ -925,21 +956,23 @@ def verify(
     if len(felts) != _n_output_instances(circuit):
         logger.info("proof carries %d outputs, circuit has %d", len(felts), len(circuit.outputs))
         return False
+    instances = [expected_commitment, *felts]
+    start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix=f"intentlab-zk-{circuit.name}-verify-") as tmp:
         path = Path(tmp) / "proof.json"
-        path.write_text(json.dumps(_proof_json(proof.proof_bytes, [expected_commitment, *felts])))
-        start = time.perf_counter()
-        try:
-            ok = ezkl.verify(
-                str(path), str(circuit.settings_path), str(keys.vk_path), str(keys.srs_path)
-            )
-        except BaseException as exc:
-            if not _is_verification_failure(exc):
-                raise
-            logger.info("verification of %s failed: %s", circuit.name, exc)
-            return False
-    logger.info("verified %s in %.3f s: %s", circuit.name, time.perf_counter() - start, ok)
-    return bool(ok)
+        rejection = _ezkl_rejection(ezkl, circuit, keys, path, proof.proof_bytes, instances)
+        if rejection is None:
+            shorter = _ezkl_rejection(ezkl, circuit, keys, path, proof.proof_bytes[:-1], instances)
+            if shorter is None:  # ezkl did not read the last byte: bytes follow the transcript
+                rejection = (
+                    f"malformed proof: it verifies without its last byte, so not all of its "
+                    f"{proof.nbytes} bytes belong to the proof transcript"
+                )
+    if rejection is not None:
+        logger.info("verification of %s failed: %s", circuit.name, rejection)
+        return False
+    logger.info("verified %s in %.3f s", circuit.name, time.perf_counter() - start)
+    return True
 
 
 # ----------------------------------------------------------------------------------------------

@@ -1,5 +1,8 @@
+import dataclasses
+import importlib.util
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -8,6 +11,10 @@ import pytest
 import sim
 from crypto.ground_truth import JOBS, JobSpec, run_job
 from tests.conftest import tiny_config
+
+needs_ezkl = pytest.mark.skipif(
+    importlib.util.find_spec("ezkl") is None, reason="ezkl is not installed (the zk extra)"
+)
 
 
 @pytest.mark.parametrize(
@@ -45,6 +52,37 @@ def test_a_job_past_its_memory_limit_is_recorded_as_failed():
     m = run_job(JobSpec("train_plain", rows=100, features=4, memory_limit_mb=200))
     assert not m.ok
     assert m.error
+
+
+@pytest.mark.parametrize("limit_mb", [256, 512])
+def test_fhe_training_past_its_memory_limit_ends_promptly_as_out_of_memory(limit_mb):
+    started = time.monotonic()
+    spec = JobSpec("fhe_train", rows=8, features=4, params={"epochs": 1}, time_limit=120)
+    m = run_job(dataclasses.replace(spec, memory_limit_mb=limit_mb))
+    assert time.monotonic() - started < 30  # far from the time limit
+    assert not m.ok
+    assert m.error == f"out of memory: address-space limit {limit_mb} MiB"
+    assert np.isnan(m.seconds) and m.bytes_produced == 0
+    # the caller goes on: the same job under a sufficient limit succeeds
+    assert run_job(dataclasses.replace(spec, memory_limit_mb=1024)).ok
+
+
+@pytest.mark.parametrize(
+    ("kind", "rows", "limit_mb"),
+    [
+        ("commit", 300, 64),
+        ("train_plain", 100, 512),
+        ("fhe_encrypt", 20, 256),
+        ("fhe_infer", 20, 128),
+        pytest.param("zk_prove", 12, 256, marks=needs_ezkl),
+    ],
+)
+def test_jobs_past_their_memory_limit_end_promptly_as_out_of_memory(kind, rows, limit_mb):
+    started = time.monotonic()
+    m = run_job(JobSpec(kind, rows=rows, features=4, time_limit=120, memory_limit_mb=limit_mb))
+    assert time.monotonic() - started < 60  # far from the time limit
+    assert not m.ok
+    assert m.error == f"out of memory: address-space limit {limit_mb} MiB"
 
 
 def test_job_specs_are_validated():

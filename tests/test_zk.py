@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 import warnings
 
@@ -160,6 +161,19 @@ def test_tampered_proof_fails(quality_circuit, quality_proof):
         assert not zk.verify(_flip(quality_proof, index), quality_circuit), index
     truncated = dataclasses.replace(quality_proof, proof_bytes=quality_proof.proof_bytes[:-32])
     assert not zk.verify(truncated, quality_circuit)
+
+
+def test_proof_with_bytes_appended_fails(quality_circuit, quality_proof, caplog):
+    proof_bytes = quality_proof.proof_bytes
+    # ezkl ignores bytes after the transcript it reads; verify refuses each padding: a byte, a
+    # zero word, a repeated point, a whole second proof.
+    for extra in (b"\x00", bytes(32), proof_bytes[-64:], proof_bytes):
+        padded = dataclasses.replace(quality_proof, proof_bytes=proof_bytes + extra)
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="crypto.zk"):
+            assert not zk.verify(padded, quality_circuit), len(extra)
+        assert "malformed proof: it verifies without its last byte" in caplog.text
+    assert zk.verify(quality_proof, quality_circuit)
 
 
 def test_other_datasets_commitment_fails(quality_circuit, quality_proof, quality_data):
