@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: install run test test-all lint format bench figures notebooks viz clean
+.PHONY: install run test test-all lint format bench golden figures notebooks viz clean
 
 install: $(STAMP)
 
@@ -26,6 +26,9 @@ test-all: $(STAMP)  ## every test, slow ones included
 
 bench: $(STAMP)  ## speed benchmarks, JSON report under results/bench/
 	$(BIN)/intentlab bench
+
+golden: $(STAMP)  ## rewrite tests/golden.json after a change that alters results on purpose
+	$(BIN)/python -m tests.golden --update
 
 figures: $(STAMP)  ## every preset on a small config, figures + manifest under results/figures/
 	$(BIN)/intentlab figures mechanism_comparison

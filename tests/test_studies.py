@@ -144,6 +144,9 @@ def test_bench_quick_writes_a_report(tmp_path):
     assert report["environment"]["versions"]["cvxpy"]
     valuation = saved["valuation"]["by_market"][0]
     assert valuation["models_trained"] <= valuation["exact_models"]  # cached coalitions
+    memory = saved["memory"]
+    assert len(memory["peak_rss_mib_by_round"]) == memory["rounds"] == 8
+    assert memory["peak_rss_mib_by_round"] == sorted(memory["peak_rss_mib_by_round"])
 
 
 def test_incentives_yuma_option_composes():
