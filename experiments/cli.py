@@ -371,7 +371,7 @@ def bench_command(args: Sequence[str]) -> int:
     report = bench.run(options.out, quick=options.quick)
     planner = report["planner"]
     print(
-        f"planner re-solve / direct HiGHS: {planner['ratio_planner_over_direct']:.2f} "
+        f"planner / all-pairs LP in HiGHS: {planner['ratio_planner_over_direct']:.2f} "
         f"(target <= 1.5), max relative gap {planner['max_relative_gap']:.1e}"
     )
     for row in report["dutch"]["by_tick"]:
