@@ -23,10 +23,12 @@ from agents.strategies import strategy_names
 from crypto.costs import CalibratedCostModel, CostModel
 from mechanisms.base import is_number
 from mechanisms.market import MAX_MAGNITUDE
+from sim import regimes
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
-INCENTIVE_REGIMES = ("intent_market", "yuma")
+#: The built-in incentive regimes (:mod:`sim.regimes` holds every registered one).
+INCENTIVE_REGIMES = tuple(regimes.available())
 ADVERSARIES = ("poisoner", "sybil", "lazy", "colluder")
 
 
@@ -388,7 +390,7 @@ class YumaConfig:
 class IncentivesConfig:
     """The incentive regime: emission, rewards, reputation, staking, verification."""
 
-    regime: str = param("intent_market", one_of(*INCENTIVE_REGIMES))
+    regime: str = param("intent_market", lambda v: one_of(*regimes.available())(v))
     token_price: float = param(0.05, between(0))
     revenue_share: float = param(0.1, between(0, 1))
     emission: EmissionConfig = field(default_factory=EmissionConfig)

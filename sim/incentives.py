@@ -1,7 +1,7 @@
-"""The incentive layer's state: reputation, the data pool, Yuma bonds.
+"""The incentive layer's state: reputation and the data pool.
 
-The data pool holds the rows behind solvers' models and corporations' data values; the
-bonds carry Yuma's EMA from epoch to epoch.
+The data pool holds the rows behind solvers' models and corporations' data values (Yuma's
+bonds live with the Yuma regime, :mod:`sim.regimes.yuma`).
 
 Each class holds numpy arrays or dicts keyed by agent id and does one thing; the model
 (:mod:`sim.model`) calls them in its round pipeline.
@@ -170,26 +170,3 @@ class DataPool:
             )
         self.trained += value.trained
         return out
-
-
-class YumaBonds:
-    """Validators' EMA bonds with solvers, kept by solver id across entries and exits."""
-
-    def __init__(self) -> None:
-        self.solvers: list[int] = []
-        self.bonds: np.ndarray | None = None
-
-    def aligned(self, validators: int, solvers: Sequence[int]) -> np.ndarray:
-        """Previous bonds ``(validators, len(solvers))``; zero for solvers new to the epoch."""
-        out = np.zeros((validators, len(solvers)))
-        if self.bonds is not None:
-            where = {s: k for k, s in enumerate(self.solvers)}
-            for j, s in enumerate(solvers):
-                if s in where:
-                    out[:, j] = self.bonds[:, where[s]]
-        return out
-
-    def store(self, solvers: Sequence[int], bonds: np.ndarray) -> None:
-        """Keep this epoch's bonds for the next."""
-        self.solvers = list(solvers)
-        self.bonds = bonds

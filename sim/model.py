@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 from copy import deepcopy
-from typing import NamedTuple
 
 import mesa
 import numpy as np
@@ -29,154 +28,23 @@ from agents import (
     Validator,
     compatibility,
 )
-from mechanisms import yuma
-from mechanisms.allocation import at_price
+from sim import regimes
 from sim.config import ADVERSARIES, SimConfig
-from sim.incentives import BetaReputation, DataPool, YumaBonds
+from sim.incentives import BetaReputation, DataPool
 from sim.ledger import ESCROW, MINT, STAKE, TREASURY, WORLD, Ledger
 from sim.metrics import gini, hhi
-from sim.tasks import Tasks, TaskStream
-
-ROUND_COLUMNS = [
-    "round",
-    "mechanism",
-    "incentives",
-    "welfare",
-    "optimal_welfare",
-    "efficiency",
-    "price",
-    "volume",
-    "trades",
-    "rejected_trades",
-    "seller_revenue",
-    "protocol_surplus",
-    "corporations_active",
-    "corporations_trading",
-    "corporations_entered",
-    "corporations_exited",
-    "solvers_active",
-    "solvers_trading",
-    "solvers_entered",
-    "solvers_exited",
-    "compatible_share",
-    "solver_hhi",
-    "solver_reward_hhi",
-    "reward_gini",
-    "mean_reputation",
-    "emission",
-    "gt_jobs",
-    "model_accuracy",
-    "data_share",
-    "tokens_corporations",
-    "tokens_solvers",
-    "tokens_validators",
-    "revenue_shared",
-    "slashed",
-    "burned",
-    "cheat_attempts",
-    "detections",
-    "false_positives",
-    "extracted",
-]
-TRADE_COLUMNS = [
-    "round",
-    "seller",
-    "buyer",
-    "units",
-    "price",
-    "buyer_price",
-    "task_kind",
-    "task_industry",
-    "seller_industry",
-    "seller_quality",
-    "fee",
-    "true_cost",
-    "true_value",
-    "fhe",
-    "proof",
-    "proof_verified",
-]
-REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "buyer_price", "reason"]
-ADVERSARY_COLUMNS = ["round", "adversary", "attempts", "detected", "slashed", "extracted"]
-#: Settlement reasons that come from verification, by the adversary they catch.
-CAUGHT_BY = {
-    "failed_quality_proof": "poisoner",
-    "failed_identity_check": "sybil",
-    "failed_bid_screen": "colluder",
-}
-GT_COLUMNS = [
-    "round", "seller", "buyer", "units", "kind", "rows", "features", "ok", "seconds",
-    "peak_rss_mb", "bytes_produced", "error",
-]  # fmt: skip
-
-
-class RoundMarket(NamedTuple):
-    """One round's market as the model draws it (see :meth:`MarketModel.draw_market`).
-
-    ``cost`` and ``value`` are the true per-pair sharing costs and net values ``(n, m)``
-    (values at the data's true quality); ``quality`` is the quality corporations claim,
-    ``true_quality`` the quality their rows have; ``reported`` is the market the mechanism
-    clears, ``true`` the same market on true values. Solvers not ``eligible`` to bid (stake
-    or reputation below the threshold) enter with no capacity.
-    """
-
-    corporations: list[Corporation]
-    solvers: list[Solver]
-    tasks: Tasks
-    cost: np.ndarray
-    value: np.ndarray
-    quality: np.ndarray
-    true_quality: np.ndarray
-    eligible: np.ndarray
-    processing_cost: np.ndarray
-    fhe: np.ndarray
-    proof: np.ndarray
-    compatible: np.ndarray
-    supply: np.ndarray
-    capacity: np.ndarray
-    reported: mechanisms.Market
-    true: mechanisms.Market
-
-
-class Settlement(NamedTuple):
-    """What settlement decided (see :meth:`MarketModel._settle`).
-
-    ``accepted`` holds the units delivered and paid; ``lazy`` marks lazy solvers and
-    ``lazy_caught`` those whose model failed verification this round; ``caught_*`` count
-    each agent's failed verifications; ``attempts`` and ``detected`` count cheating trades
-    by adversary kind; ``false_positives`` counts honest trades the bid screen flagged;
-    ``fees`` is what each solver's task client pays for its model. ``seller_price`` and
-    ``buyer_price`` are ``(n, m)`` per-unit prices of each trade (see
-    :meth:`mechanisms.Outcome.pair_prices`).
-    """
-
-    accepted: np.ndarray
-    seller_price: np.ndarray
-    buyer_price: np.ndarray
-    rejected: int
-    verified: bool
-    lazy: np.ndarray
-    lazy_caught: np.ndarray
-    caught_corporations: np.ndarray
-    caught_solvers: np.ndarray
-    attempts: dict[str, int]
-    detected: dict[str, int]
-    false_positives: int
-    fees: np.ndarray
-
-
-class Rewards(NamedTuple):
-    """One round's rewards.
-
-    Tokens minted to each corporation, solver and validator, money each corporation
-    received as revenue share, and each corporation's data value.
-    """
-
-    corporations: np.ndarray
-    solvers: np.ndarray
-    validators: np.ndarray
-    revenue: np.ndarray
-    data_value: np.ndarray
+from sim.round.records import (
+    ADVERSARY_COLUMNS,
+    GT_COLUMNS,
+    REJECTED_COLUMNS,
+    ROUND_COLUMNS,
+    TRADE_COLUMNS,
+    Rewards,
+    RoundMarket,
+    RoundRow,
+    Settlement,
+)
+from sim.tasks import TaskStream
 
 
 class MarketModel(mesa.Model):
@@ -195,6 +63,7 @@ class MarketModel(mesa.Model):
         self.config = config
         market = config.market
         self.mechanism = config.mechanism.build()
+        self.regime = regimes.get(config.incentives.regime)
         self.task_stream = TaskStream(
             market.task_kinds, market.n_industries, market.fee_low, market.fee_high
         )
@@ -220,7 +89,6 @@ class MarketModel(mesa.Model):
         self.pool = DataPool(
             inc.data_value, config.crypto.features, market.n_industries, config.seed
         )
-        self.bonds = YumaBonds()
         self.sybil_groups = 0
         self.add_validators(inc.validators.count)
         self.add_corporations(market.n_corporations)
@@ -291,8 +159,7 @@ class MarketModel(mesa.Model):
             strategy_draw = self._strategy(cfg.agents.corporation_strategies, "sell")
             role = _role(self.rng.random(), {"poisoner": adv.poisoner, "sybil": adv.sybil})
             open_data = bool(self.rng.random() < cfg.incentives.yuma.open_data_prob)
-            if open_data and cfg.incentives.regime == "yuma":
-                intent = dataclasses.replace(intent, min_price=0.0)  # it gives its data away
+            intent = self.regime.market.intent(intent, open_data)
             identities = adv.sybil_identities if role == "sybil" else 1
             group = None
             if role == "sybil":
@@ -386,6 +253,10 @@ class MarketModel(mesa.Model):
         """Active agents of one type, in creation order."""
         return [a for a in self.agents_by_type.get(agent_type, []) if a.active]
 
+    def validators(self) -> list[Validator]:
+        """Every validator, in creation order."""
+        return list(self.agents_by_type.get(Validator, []))
+
     # ------------------------------------------------------------------ one round
 
     def step(self) -> None:
@@ -397,10 +268,7 @@ class MarketModel(mesa.Model):
         ids_c, ids_s = [c.unique_id for c in corps], [s.unique_id for s in solvers]
         money_before = self.ledger.balances("money", ids_c + ids_s)
 
-        if cfg.incentives.regime == "yuma":
-            outcome = self._open_data(rm)
-        else:
-            outcome = self.mechanism.clear(rm.reported, rng=self.rng)
+        outcome = self.regime.market.clear(self, rm)
         settled = self._settle(rm, outcome)
         accepted = settled.accepted
         accuracy = self._models(rm, settled)
@@ -443,60 +311,48 @@ class MarketModel(mesa.Model):
         revenue = float((settled.seller_price * accepted).sum())
         tokens_v = rewards.validators
         reputation = self.reputation.value(ids_s)
-        self.datacollector.add_table_row(
-            "rounds",
-            {
-                "round": r,
-                "mechanism": self.mechanism.name
-                if cfg.incentives.regime == "intent_market"
-                else "open_data",
-                "incentives": cfg.incentives.regime,
-                "welfare": welfare,
-                "optimal_welfare": optimal,
-                "efficiency": welfare / optimal if optimal > 1e-9 else float("nan"),
-                "price": outcome.price
-                if outcome.price is not None and volume > 0
-                else float("nan"),
-                "volume": volume,
-                "trades": int((accepted > 0).sum()),
-                "rejected_trades": settled.rejected,
-                "seller_revenue": revenue,
-                "protocol_surplus": float((settled.buyer_price * accepted).sum()) - revenue,
-                "corporations_active": len(corps),
-                "corporations_trading": int((sold > 0).sum()),
-                "corporations_entered": entered[0],
-                "corporations_exited": exited[0],
-                "solvers_active": len(solvers),
-                "solvers_trading": int((bought > 0).sum()),
-                "solvers_entered": entered[1],
-                "solvers_exited": exited[1],
-                "compatible_share": float(rm.compatible.mean())
-                if rm.compatible.size
-                else float("nan"),
-                "solver_hhi": hhi(bought),
-                "solver_reward_hhi": hhi(rewards.solvers),
-                "reward_gini": gini(
-                    np.concatenate([rewards.corporations, rewards.solvers, tokens_v])
-                ),
-                "mean_reputation": float(reputation.mean()) if len(solvers) else float("nan"),
-                "emission": float(
-                    rewards.corporations.sum() + rewards.solvers.sum() + tokens_v.sum()
-                ),
-                "gt_jobs": gt_jobs,
-                "model_accuracy": float(accuracy.mean()) if len(solvers) else float("nan"),
-                "data_share": float((sold > 0).mean()) if len(corps) else float("nan"),
-                "tokens_corporations": float(rewards.corporations.sum()),
-                "tokens_solvers": float(rewards.solvers.sum()),
-                "tokens_validators": float(tokens_v.sum()),
-                "revenue_shared": float(rewards.revenue.sum()),
-                "slashed": float(slashed_c.sum() + slashed_s.sum()),
-                "burned": burned,
-                "cheat_attempts": sum(settled.attempts.values()),
-                "detections": sum(settled.detected.values()),
-                "false_positives": settled.false_positives,
-                "extracted": float(sum(extracted.values())),
-            },
+        row = RoundRow(
+            round=r,
+            mechanism=self.regime.market.label(self),
+            incentives=cfg.incentives.regime,
+            welfare=welfare,
+            optimal_welfare=optimal,
+            efficiency=welfare / optimal if optimal > 1e-9 else float("nan"),
+            price=outcome.price if outcome.price is not None and volume > 0 else float("nan"),
+            volume=volume,
+            trades=int((accepted > 0).sum()),
+            rejected_trades=settled.rejected,
+            seller_revenue=revenue,
+            protocol_surplus=float((settled.buyer_price * accepted).sum()) - revenue,
+            corporations_active=len(corps),
+            corporations_trading=int((sold > 0).sum()),
+            corporations_entered=entered[0],
+            corporations_exited=exited[0],
+            solvers_active=len(solvers),
+            solvers_trading=int((bought > 0).sum()),
+            solvers_entered=entered[1],
+            solvers_exited=exited[1],
+            compatible_share=float(rm.compatible.mean()) if rm.compatible.size else float("nan"),
+            solver_hhi=hhi(bought),
+            solver_reward_hhi=hhi(rewards.solvers),
+            reward_gini=gini(np.concatenate([rewards.corporations, rewards.solvers, tokens_v])),
+            mean_reputation=float(reputation.mean()) if len(solvers) else float("nan"),
+            emission=float(rewards.corporations.sum() + rewards.solvers.sum() + tokens_v.sum()),
+            gt_jobs=gt_jobs,
+            model_accuracy=float(accuracy.mean()) if len(solvers) else float("nan"),
+            data_share=float((sold > 0).mean()) if len(corps) else float("nan"),
+            tokens_corporations=float(rewards.corporations.sum()),
+            tokens_solvers=float(rewards.solvers.sum()),
+            tokens_validators=float(tokens_v.sum()),
+            revenue_shared=float(rewards.revenue.sum()),
+            slashed=float(slashed_c.sum() + slashed_s.sum()),
+            burned=burned,
+            cheat_attempts=sum(settled.attempts.values()),
+            detections=sum(settled.detected.values()),
+            false_positives=settled.false_positives,
+            extracted=float(sum(extracted.values())),
         )
+        self.datacollector.add_table_row("rounds", dataclasses.asdict(row))
         self.ledger.check(issued=self.issued)
         self.round += 1
 
@@ -522,7 +378,7 @@ class MarketModel(mesa.Model):
         true_quality = np.array([c.true_quality for c in corps])
         proc_cost = np.array([s.processing_cost for s in solvers])
         # solvers value data net of the revenue share they will pay back on the fees
-        keep = 1 - cfg.incentives.revenue_share if cfg.incentives.regime == "intent_market" else 1
+        keep = 1 - cfg.incentives.revenue_share if self.regime.rewards.shares_revenue else 1
         believed = keep * quality[:, None] * tasks.fee[None, :] - proc_cost[None, :]
         value = true_quality[:, None] * tasks.fee[None, :] - proc_cost[None, :]
         fhe = np.array([s.fhe_capable for s in solvers], dtype=bool)
@@ -598,36 +454,19 @@ class MarketModel(mesa.Model):
         self.add_solvers(k_s)
         return k_c, k_s
 
-    def _open_data(self, rm: RoundMarket) -> mechanisms.Outcome:
-        """Yuma: nobody is paid for data; open-data corporations share it for free.
-
-        Open corporations' units go, at price 0, to compatible solvers that value them
-        (maximum volume, then maximum value, as :func:`mechanisms.allocation.at_price`).
-        """
-        is_open = np.array([c.open_data for c in rm.corporations], dtype=bool)
-        market = rm.reported
-        free = mechanisms.Market(
-            np.where(is_open, market.supply, 0.0),
-            market.demand,
-            np.zeros(market.shape[0]),
-            market.bid_matrix(),
-            market.compatible_matrix() & is_open[:, None],
-        )
-        return mechanisms.Outcome.uniform_price(at_price(free, 0.0), 0.0)
-
     def _settle(self, rm: RoundMarket, outcome: mechanisms.Outcome) -> Settlement:
         """Escrow payments, check every trade, pay verified deliveries and refund the rest.
 
         Each trade is checked against its seller's intent, its buyer's funds and stake, and
         the verification design.
 
-        Under ``yuma`` no verification runs (Bittensor has none); validators' weights are
-        the only check on solvers.
+        Where the regime's market rule does not verify (Yuma's open data), no verification
+        runs; validators' weights are the only check on solvers.
         """
         corps, solvers, tasks = rm.corporations, rm.solvers, rm.tasks
         inc = self.config.incentives
         ver = inc.verification
-        verify = inc.regime == "intent_market"
+        verify = self.regime.market.verifies
         n, m = len(corps), len(solvers)
         alloc = np.where(outcome.allocation > 1e-9, outcome.allocation, 0.0)
         seller_price, buyer_price = outcome.pair_prices()  # per unit, trade by trade
@@ -836,99 +675,17 @@ class MarketModel(mesa.Model):
         return len(chosen)
 
     def _reward(self, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray) -> Rewards:
-        """Mint the round's emission and share task revenue, by the regime's rule.
-
-        ``intent_market``: if anything traded, the emission is split by ``shares``:
-        corporations by the value of the data they delivered (``data_value.method``; only
-        positive values earn), solvers by verified units processed times reputation,
-        validators by stake. Each solver pays ``revenue_share`` of its task fees to its
-        sellers in proportion to units times data value (by units where no seller has a
-        positive value).
-
-        ``yuma``: validators weight solvers by observed model accuracy; one Yuma epoch
-        splits the emission between solvers (incentive) and validators (dividends).
-        Corporations get nothing.
-        """
-        inc = self.config.incentives
-        corps, solvers = rm.corporations, rm.solvers
-        validators = list(self.agents_by_type.get(Validator, []))
-        n, m = len(corps), len(solvers)
-        accepted = settled.accepted
-        tokens_c, tokens_s, tokens_v = np.zeros(n), np.zeros(m), np.zeros(len(validators))
-        revenue = np.zeros(n)
-        data_value = np.zeros(n)
-        emission = inc.emission.amount(self.round)
-        stake_v = np.array([v.stake for v in validators])
-        if inc.regime == "yuma":
-            if m and stake_v.sum() > 0:
-                weights = self._validator_weights(validators, solvers, accuracy)
-                ids = [s.unique_id for s in solvers]
-                result = yuma.epoch(
-                    weights,
-                    stake_v,
-                    self.bonds.aligned(len(validators), ids),
-                    kappa=inc.yuma.kappa,
-                    bond_penalty=inc.yuma.bond_penalty,
-                    bond_alpha=inc.yuma.bond_alpha,
-                )
-                self.bonds.store(ids, result.bonds)
-                tokens_s, tokens_v = yuma.split(result, emission, inc.yuma.validator_share)
-        elif accepted.sum() > 0:
-            sold = accepted.sum(axis=1)
-            contributors = np.flatnonzero(sold > 0)
-            if inc.data_value.method == "units":
-                data_value = rm.quality * sold
-            else:
-                data_value[contributors] = self.pool.values(
-                    [corps[i].unique_id for i in contributors],
-                    sold[contributors] / rm.supply[contributors],
-                    self.valuation_rng,
-                )
-            score = np.maximum(data_value, 0.0)
-            if score.sum() > 0:
-                tokens_c = emission * inc.shares.data_providers * score / score.sum()
-            work = np.where(settled.lazy_caught, 0.0, accepted.sum(axis=0))
-            work = work * self.reputation.value([s.unique_id for s in solvers])
-            if work.sum() > 0:
-                tokens_s = emission * inc.shares.solvers * work / work.sum()
-            if stake_v.sum() > 0:
-                tokens_v = emission * inc.shares.validators * stake_v / stake_v.sum()
-            basis = accepted * score[:, None]
-            basis = np.where(basis.sum(axis=0) > 0, basis, accepted)
-            split = np.divide(basis, basis.sum(axis=0), out=np.zeros_like(basis), where=basis > 0)
-            paid = inc.revenue_share * settled.fees[None, :] * split
-            revenue = paid.sum(axis=1)
-            self.ledger.transfer(
-                "money",
-                [s.unique_id for s in solvers] * n,
-                [c.unique_id for c in corps for _ in range(m)],
-                paid.ravel(),
-            )
-        for agents, tokens in ((corps, tokens_c), (solvers, tokens_s), (validators, tokens_v)):
+        """Mint the round's tokens by the regime's reward rule (which also shares revenue)."""
+        rewards = self.regime.rewards.reward(self, rm, settled, accuracy)
+        for agents, tokens in (
+            (rm.corporations, rewards.corporations),
+            (rm.solvers, rewards.solvers),
+            (self.validators(), rewards.validators),
+        ):
             if len(agents):
                 self.ledger.mint([a.unique_id for a in agents], tokens)
                 self.issued += float(tokens.sum())
-        return Rewards(tokens_c, tokens_s, tokens_v, revenue, data_value)
-
-    def _validator_weights(
-        self, validators: list[Validator], solvers: list[Solver], accuracy: np.ndarray
-    ) -> np.ndarray:
-        """Each validator's weights on the active solvers.
-
-        The dishonest validators back one favourite together, a lazy solver where there is
-        one.
-        """
-        ids = [s.unique_id for s in solvers]
-        cabal = [v for v in validators if not v.honest]
-        if cabal and cabal[0].favourite not in ids:
-            lazy = [s.unique_id for s in solvers if s.adversary == "lazy"]
-            pool = lazy or ids
-            favourite = pool[int(self.validator_rng.integers(len(pool)))]
-            for v in cabal:
-                v.favourite = favourite
-        return np.array([v.weights(ids, accuracy, self.validator_rng) for v in validators]).reshape(
-            len(validators), len(ids)
-        )
+        return rewards
 
     def _slash(self, rm: RoundMarket, settled: Settlement) -> tuple[np.ndarray, np.ndarray, float]:
         """Slash agents caught this round by ``slash_fraction`` of their stake.
@@ -942,7 +699,7 @@ class MarketModel(mesa.Model):
         staking = self.config.incentives.staking
         slashed = []
         burned = 0.0
-        validators = list(self.agents_by_type.get(Validator, []))
+        validators = self.validators()
         stake_v = np.array([v.stake for v in validators])
         for agents, caught in (
             (rm.corporations, settled.caught_corporations),
@@ -1021,7 +778,7 @@ class MarketModel(mesa.Model):
             fair = tokens_c.sum() * units[sybil].sum() / units.sum()
             out["sybil"] = price * float(tokens_c[sybil].sum() - fair)
         bought = accepted.sum(axis=0)
-        if (colluder & (bought > 0)).any() and self.config.incentives.regime == "intent_market":
+        if (colluder & (bought > 0)).any() and self.regime.market.priced:
             reported = rm.reported
             shading = self.config.agents.adversaries.collusion_shading
             bid = reported.bid.copy()

@@ -16,6 +16,7 @@ import pandas as pd
 import yaml
 from filelock import FileLock, Timeout
 
+from sim import regimes
 from sim.config import SimConfig
 
 TABLES = ("rounds", "trades", "agents", "rejected", "adversaries", "ground_truth")
@@ -125,7 +126,7 @@ class RunResult:
             "rounds": len(r),
             "incentives": self.config.incentives.regime,
             "mechanism": self.config.mechanism.name
-            if self.config.incentives.regime == "intent_market"
+            if regimes.get(self.config.incentives.regime).market.priced
             else "open data at price 0",
             "mean efficiency": r["efficiency"].mean(),
             "total welfare": r["welfare"].sum(),

@@ -7,8 +7,9 @@ import sim
 from agents import Corporation, Solver, Validator
 from sim import MarketModel
 from sim.config import EmissionConfig
-from sim.incentives import BetaReputation, YumaBonds
+from sim.incentives import BetaReputation
 from sim.ledger import MINT, STAKE
+from sim.regimes import YumaBonds
 from tests.conftest import tiny_config
 
 NO_CHECKS = {

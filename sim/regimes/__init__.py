@@ -1,0 +1,30 @@
+"""Incentive regimes as registered plug-ins: a market rule and a reward rule each.
+
+Public surface::
+
+    sim.regimes.available()          # registered names: intent_market, yuma, ...
+    regime = sim.regimes.get("yuma") # a fresh instance (its rules keep per-run state)
+    regime.market.clear(model, rm)   # the round's outcome
+    regime.rewards.reward(model, rm, settled, accuracy)
+
+See :mod:`sim.regimes.base` for the protocol and ``docs/extending.md`` for a new regime.
+"""
+
+from sim.regimes.base import MarketRule, Regime, RewardRule, available, get
+from sim.regimes.intent_market import DataValueRewards, IntentMarket, PricedMarket
+from sim.regimes.yuma import OpenData, Yuma, YumaBonds, YumaRewards
+
+__all__ = [
+    "DataValueRewards",
+    "IntentMarket",
+    "MarketRule",
+    "OpenData",
+    "PricedMarket",
+    "Regime",
+    "RewardRule",
+    "Yuma",
+    "YumaBonds",
+    "YumaRewards",
+    "available",
+    "get",
+]

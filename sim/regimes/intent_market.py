@@ -1,0 +1,97 @@
+"""The intent market: a priced data market and data-value rewards with revenue sharing."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+import mechanisms
+from sim.regimes.base import MarketRule, Regime, RewardRule
+from sim.round.records import Rewards
+
+if TYPE_CHECKING:
+    from sim.model import MarketModel
+    from sim.round.records import RoundMarket, Settlement
+
+
+class PricedMarket(MarketRule):
+    """The configured mechanism clears the reported market; settlement verifies every trade."""
+
+    name = "priced"
+    verifies = True
+    priced = True
+
+    def clear(self, model: MarketModel, rm: RoundMarket) -> mechanisms.Outcome:
+        """Clear the reported market with the model's mechanism."""
+        return model.mechanism.clear(rm.reported, rng=model.rng)
+
+
+class DataValueRewards(RewardRule):
+    """Emission split by data value, verified work and stake; task revenue shared back.
+
+    If anything traded, the emission is split by ``incentives.shares``: corporations by the
+    value of the data they delivered (``data_value.method``; only positive values earn),
+    solvers by verified units processed times reputation, validators by stake. Each solver
+    pays ``revenue_share`` of its task fees to its sellers in proportion to units times data
+    value (by units where no seller has a positive value).
+    """
+
+    name = "data_value"
+    shares_revenue = True
+
+    def reward(
+        self, model: MarketModel, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray
+    ) -> Rewards:
+        """Data values, tokens per agent, and the revenue share paid through the ledger."""
+        inc = model.config.incentives
+        corps, solvers = rm.corporations, rm.solvers
+        stake_v = np.array([v.stake for v in model.validators()])
+        n, m = len(corps), len(solvers)
+        rewards = Rewards(
+            np.zeros(n), np.zeros(m), np.zeros(stake_v.size), np.zeros(n), np.zeros(n)
+        )
+        accepted = settled.accepted
+        if accepted.sum() <= 0:
+            return rewards
+        emission = inc.emission.amount(model.round)
+        sold = accepted.sum(axis=1)
+        contributors = np.flatnonzero(sold > 0)
+        data_value = rewards.data_value
+        if inc.data_value.method == "units":
+            data_value = rm.quality * sold
+        else:
+            data_value[contributors] = model.pool.values(
+                [corps[i].unique_id for i in contributors],
+                sold[contributors] / rm.supply[contributors],
+                model.valuation_rng,
+            )
+        score = np.maximum(data_value, 0.0)
+        tokens_c, tokens_s, tokens_v = rewards.corporations, rewards.solvers, rewards.validators
+        if score.sum() > 0:
+            tokens_c = emission * inc.shares.data_providers * score / score.sum()
+        work = np.where(settled.lazy_caught, 0.0, accepted.sum(axis=0))
+        work = work * model.reputation.value([s.unique_id for s in solvers])
+        if work.sum() > 0:
+            tokens_s = emission * inc.shares.solvers * work / work.sum()
+        if stake_v.sum() > 0:
+            tokens_v = emission * inc.shares.validators * stake_v / stake_v.sum()
+        basis = accepted * score[:, None]
+        basis = np.where(basis.sum(axis=0) > 0, basis, accepted)
+        split = np.divide(basis, basis.sum(axis=0), out=np.zeros_like(basis), where=basis > 0)
+        paid = inc.revenue_share * settled.fees[None, :] * split
+        model.ledger.transfer(
+            "money",
+            [s.unique_id for s in solvers] * n,
+            [c.unique_id for c in corps for _ in range(m)],
+            paid.ravel(),
+        )
+        return Rewards(tokens_c, tokens_s, tokens_v, paid.sum(axis=1), data_value)
+
+
+class IntentMarket(Regime):
+    """The seed design: a priced data market, data-value rewards, revenue sharing."""
+
+    name = "intent_market"
+    market_rule = PricedMarket
+    reward_rule = DataValueRewards

@@ -1,0 +1,1 @@
+"""A round's stages and the typed records they pass on (:mod:`sim.round.records`)."""
