@@ -23,7 +23,7 @@ from agents.strategies import strategy_names
 from crypto.costs import CalibratedCostModel, CostModel
 from mechanisms.base import is_number
 from mechanisms.market import MAX_MAGNITUDE
-from sim import regimes
+from sim.regimes import registry as regimes
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

@@ -11,6 +11,7 @@ import numpy as np
 import mechanisms
 from sim import regimes
 from sim.model import MarketModel
+from sim.round import settlement
 from tests.conftest import tiny_config
 
 TOL = 1e-9
@@ -59,7 +60,7 @@ class RegimeContract:
         rm = model.draw_market()
         outcome = model.regime.market.clear(model, rm)
         assert isinstance(outcome, mechanisms.Outcome)
-        settled = model._settle(rm, outcome)
+        settled = settlement.settle(model, rm, outcome)
         accuracy = np.full(len(rm.solvers), 0.7)
         rewards = model.regime.rewards.reward(model, rm, settled, accuracy)
         n, m = rm.reported.shape

@@ -28,7 +28,7 @@ def priced_yuma():
         reward_rule = regimes.YumaRewards
 
     yield PricedYuma
-    regimes.base._REGISTRY.pop(PricedYuma.name)
+    regimes.registry.unregister(PricedYuma.name)
 
 
 class TestPricedYuma(RegimeContract):

@@ -7,6 +7,7 @@ import pytest
 
 import mechanisms
 from sim.model import MarketModel
+from sim.round import settlement
 from tests.conftest import tiny_config
 
 IR_MECHANISMS = [
@@ -16,7 +17,7 @@ IR_MECHANISMS = [
 ]
 
 
-def _settlements(mechanism: str, rounds: int = 12):
+def _settlements(monkeypatch, mechanism: str, rounds: int = 12):
     """Run a market with poisoners caught by quality proofs (so trades are rejected) and
     record each round's reported market, settlement and money moved per agent."""
     homogeneous = mechanisms.mechanism_class(mechanism).properties["markets"] == "homogeneous"
@@ -29,28 +30,28 @@ def _settlements(mechanism: str, rounds: int = 12):
         incentives={"data_value": {"method": "units"}},
     )
     model = MarketModel(config)
-    settle, seen = model._settle, []
+    settle, seen = settlement.settle, []
 
-    def recorded(rm, outcome):
+    def recorded(model, rm, outcome):
         ids_c = [c.unique_id for c in rm.corporations]
         ids_s = [s.unique_id for s in rm.solvers]
         before_c = model.ledger.balances("money", ids_c)
         before_s = model.ledger.balances("money", ids_s)
-        settled = settle(rm, outcome)
+        settled = settle(model, rm, outcome)
         received = model.ledger.balances("money", ids_c) - before_c
         paid = before_s - model.ledger.balances("money", ids_s)
         seen.append((rm.reported, settled, received, paid))
         return settled
 
-    model._settle = recorded
+    monkeypatch.setattr(settlement, "settle", recorded)
     for _ in range(rounds):
         model.step()
     return seen
 
 
 @pytest.mark.parametrize("mechanism", IR_MECHANISMS)
-def test_no_buyer_pays_above_its_bids_nor_seller_gets_below_its_asks(mechanism):
-    seen = _settlements(mechanism)
+def test_no_buyer_pays_above_its_bids_nor_seller_gets_below_its_asks(monkeypatch, mechanism):
+    seen = _settlements(monkeypatch, mechanism)
     rejected = sum(settled.rejected for _, settled, _, _ in seen)
     assert rejected > 0  # the property is tested where refunds happen
     for reported, settled, received, paid in seen:

@@ -10,8 +10,9 @@ Public surface::
 See :mod:`sim.regimes.base` for the protocol and ``docs/extending.md`` for a new regime.
 """
 
-from sim.regimes.base import MarketRule, Regime, RewardRule, available, get
+from sim.regimes.base import MarketRule, Regime, RewardRule, get
 from sim.regimes.intent_market import DataValueRewards, IntentMarket, PricedMarket
+from sim.regimes.registry import available
 from sim.regimes.yuma import OpenData, Yuma, YumaBonds, YumaRewards
 
 __all__ = [

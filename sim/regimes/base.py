@@ -19,15 +19,14 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import mechanisms
+from sim.regimes import registry
 
 if TYPE_CHECKING:
     import numpy as np
 
     from agents import Intent
-    from sim.model import MarketModel
     from sim.round.records import Rewards, RoundMarket, Settlement
-
-_REGISTRY: dict[str, type[Regime]] = {}
+    from sim.round.state import ModelState
 
 
 class MarketRule:
@@ -45,11 +44,11 @@ class MarketRule:
     priced: ClassVar[bool] = True
     gives_open_data: ClassVar[bool] = False
 
-    def clear(self, model: MarketModel, rm: RoundMarket) -> mechanisms.Outcome:
+    def clear(self, model: ModelState, rm: RoundMarket) -> mechanisms.Outcome:
         """The round's allocation and payments."""
         raise NotImplementedError
 
-    def label(self, model: MarketModel) -> str:
+    def label(self, model: ModelState) -> str:
         """What the rounds table's ``mechanism`` column says."""
         return model.mechanism.name
 
@@ -73,7 +72,7 @@ class RewardRule:
     shares_revenue: ClassVar[bool] = False
 
     def reward(
-        self, model: MarketModel, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray
+        self, model: ModelState, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray
     ) -> Rewards:
         """Tokens for each agent this round (the model mints them) and revenue shared."""
         raise NotImplementedError
@@ -94,9 +93,7 @@ class Regime:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.name:
-            if cls.name in _REGISTRY and _REGISTRY[cls.name] is not cls:
-                raise ValueError(f"regime name {cls.name!r} is registered twice")
-            _REGISTRY[cls.name] = cls
+            registry.register(cls.name, cls)
 
     def __init__(self) -> None:
         self.market = self.market_rule()
@@ -106,18 +103,10 @@ class Regime:
         return f"{type(self).__name__}(market={self.market.name}, rewards={self.rewards.name})"
 
 
-def available() -> list[str]:
-    """Names of all registered regimes, sorted."""
-    return sorted(_REGISTRY)
-
-
 def get(name: str) -> Regime:
     """A new instance of the regime registered under ``name``.
 
     Raises:
         ValueError: for an unknown name; the message lists the allowed names.
     """
-    try:
-        return _REGISTRY[name]()
-    except KeyError:
-        raise ValueError(f"unknown regime {name!r}; allowed: {', '.join(available())}") from None
+    return registry.lookup(name)()

@@ -11,8 +11,8 @@ from sim.regimes.base import MarketRule, Regime, RewardRule
 from sim.round.records import Rewards
 
 if TYPE_CHECKING:
-    from sim.model import MarketModel
     from sim.round.records import RoundMarket, Settlement
+    from sim.round.state import ModelState
 
 
 class PricedMarket(MarketRule):
@@ -22,7 +22,7 @@ class PricedMarket(MarketRule):
     verifies = True
     priced = True
 
-    def clear(self, model: MarketModel, rm: RoundMarket) -> mechanisms.Outcome:
+    def clear(self, model: ModelState, rm: RoundMarket) -> mechanisms.Outcome:
         """Clear the reported market with the model's mechanism."""
         return model.mechanism.clear(rm.reported, rng=model.rng)
 
@@ -41,7 +41,7 @@ class DataValueRewards(RewardRule):
     shares_revenue = True
 
     def reward(
-        self, model: MarketModel, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray
+        self, model: ModelState, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray
     ) -> Rewards:
         """Data values, tokens per agent, and the revenue share paid through the ledger."""
         inc = model.config.incentives

@@ -15,8 +15,8 @@ from sim.round.records import Rewards
 
 if TYPE_CHECKING:
     from agents import Solver, Validator
-    from sim.model import MarketModel
     from sim.round.records import RoundMarket, Settlement
+    from sim.round.state import ModelState
 
 
 class OpenData(MarketRule):
@@ -33,7 +33,7 @@ class OpenData(MarketRule):
     priced = False
     gives_open_data = True
 
-    def clear(self, model: MarketModel, rm: RoundMarket) -> mechanisms.Outcome:
+    def clear(self, model: ModelState, rm: RoundMarket) -> mechanisms.Outcome:
         """Give the open corporations' data to the solvers that value it, at price 0."""
         is_open = np.array([c.open_data for c in rm.corporations], dtype=bool)
         market = rm.reported
@@ -46,7 +46,7 @@ class OpenData(MarketRule):
         )
         return mechanisms.Outcome.uniform_price(at_price(free, 0.0), 0.0)
 
-    def label(self, model: MarketModel) -> str:
+    def label(self, model: ModelState) -> str:
         """``open_data``: no mechanism sets prices."""
         return self.name
 
@@ -89,7 +89,7 @@ class YumaRewards(RewardRule):
         self.bonds = YumaBonds()
 
     def reward(
-        self, model: MarketModel, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray
+        self, model: ModelState, rm: RoundMarket, settled: Settlement, accuracy: np.ndarray
     ) -> Rewards:
         """Tokens to solvers and validators by one Yuma epoch."""
         inc = model.config.incentives
@@ -116,7 +116,7 @@ class YumaRewards(RewardRule):
 
     @staticmethod
     def _weights(
-        model: MarketModel, validators: list[Validator], solvers: list[Solver], accuracy: np.ndarray
+        model: ModelState, validators: list[Validator], solvers: list[Solver], accuracy: np.ndarray
     ) -> np.ndarray:
         """Each validator's weights on the active solvers.
 

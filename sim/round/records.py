@@ -207,3 +207,11 @@ class Rewards(NamedTuple):
         """No tokens, no revenue shared, no data value."""
         n = corporations
         return cls(np.zeros(n), np.zeros(solvers), np.zeros(validators), np.zeros(n), np.zeros(n))
+
+
+class Slashing(NamedTuple):
+    """Tokens slashed from each corporation and solver this round, and of them, burned."""
+
+    corporations: np.ndarray
+    solvers: np.ndarray
+    burned: float

@@ -1,0 +1,227 @@
+"""The records stage: each round's trades, adversaries and row, and the agents' table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+import mechanisms
+from agents import Corporation, Solver, Validator
+from sim.config import ADVERSARIES
+from sim.metrics import gini, hhi
+from sim.round.records import Rewards, RoundMarket, RoundRow, Settlement, Slashing
+
+if TYPE_CHECKING:
+    from sim.round.state import ModelState
+
+
+def record_trades(model: ModelState, rm: RoundMarket, settled: Settlement) -> None:
+    """Append the round's executed trades to the trades table."""
+    accepted = settled.accepted
+    rows, cols = np.nonzero(accepted)
+    if rows.size == 0:
+        return
+    corps, solvers, tasks = rm.corporations, rm.solvers, rm.tasks
+    kinds = np.asarray(model.config.market.task_kinds)
+    verified = (
+        pd.array(~settled.lazy_caught[cols], dtype="boolean")
+        if settled.verified
+        else pd.array([pd.NA] * rows.size, dtype="boolean")
+    )
+    model.trades.append(
+        pd.DataFrame(
+            {
+                "round": model.round,
+                "seller": np.array([c.unique_id for c in corps])[rows],
+                "buyer": np.array([s.unique_id for s in solvers])[cols],
+                "units": accepted[rows, cols],
+                "price": settled.seller_price[rows, cols],
+                "buyer_price": settled.buyer_price[rows, cols],
+                "task_kind": kinds[tasks.kind[cols]],
+                "task_industry": tasks.industry[cols],
+                "seller_industry": np.array([c.industry for c in corps])[rows],
+                "seller_quality": rm.quality[rows],
+                "seller_true_quality": rm.true_quality[rows],
+                "fee": tasks.fee[cols],
+                "true_cost": rm.cost[rows, cols],
+                "true_value": rm.value[rows, cols],
+                "fhe": rm.fhe[cols],
+                "proof": rm.proof[cols],
+                "proof_verified": verified,
+            }
+        )
+    )
+
+
+def record_adversaries(
+    model: ModelState,
+    rm: RoundMarket,
+    settled: Settlement,
+    slashing: Slashing,
+    extracted: dict[str, float],
+) -> None:
+    """Append the round's rows of the adversaries table (every kind, zeros included)."""
+    slashed = dict.fromkeys(ADVERSARIES, 0.0)
+    for agents, amounts in (
+        (rm.corporations, slashing.corporations),
+        (rm.solvers, slashing.solvers),
+    ):
+        for agent, amount in zip(agents, amounts, strict=True):
+            if agent.adversary:
+                slashed[agent.adversary] += float(amount)
+    model.adversaries.append(
+        pd.DataFrame(
+            {
+                "round": model.round,
+                "adversary": list(ADVERSARIES),
+                "attempts": [settled.attempts[a] for a in ADVERSARIES],
+                "detected": [settled.detected[a] for a in ADVERSARIES],
+                "slashed": [slashed[a] for a in ADVERSARIES],
+                "extracted": [extracted[a] for a in ADVERSARIES],
+            }
+        )
+    )
+
+
+def agents_frame(model: ModelState) -> pd.DataFrame:
+    """One row per agent that ever joined (validators included), with its state now."""
+    rows = []
+    market_agents = list(model.agents_by_type.get(Corporation, [])) + list(
+        model.agents_by_type.get(Solver, [])
+    )
+    reputation = model.reputation.value([a.unique_id for a in market_agents])
+    for agent, rep in zip(market_agents, reputation, strict=True):
+        corp = isinstance(agent, Corporation)
+        rows.append(
+            {
+                "agent": agent.unique_id,
+                "kind": agent.kind,
+                "strategy": agent.strategy.name,
+                "report_factor": agent.strategy.factor,
+                "adversary": agent.adversary or "",
+                "industry": agent.industry if corp else -1,
+                "units": agent.supply if corp else agent.capacity,
+                "quality": agent.quality if corp else float("nan"),
+                "true_quality": agent.true_quality if corp else float("nan"),
+                "unit_cost": agent.sharing_cost if corp else agent.processing_cost,
+                "stake": agent.stake,
+                "reputation": float(rep),
+                "entered": agent.entered,
+                "exited": -1 if agent.exited is None else agent.exited,
+                "active": agent.active,
+                "running_utility": agent.running_utility,
+                "utility_total": agent.utility_total,
+                "units_traded": agent.units_traded,
+                "money": model.ledger.balance("money", agent.unique_id),
+                "tokens": model.ledger.balance("tokens", agent.unique_id),
+            }
+        )
+    for validator in model.agents_by_type.get(Validator, []):
+        rows.append(
+            {
+                "agent": validator.unique_id,
+                "kind": validator.kind,
+                "strategy": "honest" if validator.honest else "dishonest",
+                "report_factor": 0.0,
+                "adversary": "" if validator.honest else "dishonest_validator",
+                "industry": -1,
+                "units": 0.0,
+                "quality": float("nan"),
+                "true_quality": float("nan"),
+                "unit_cost": float("nan"),
+                "stake": validator.stake,
+                "reputation": float("nan"),
+                "entered": 0,
+                "exited": -1,
+                "active": True,
+                "running_utility": float("nan"),
+                "utility_total": float("nan"),
+                "units_traded": 0.0,
+                "money": model.ledger.balance("money", validator.unique_id),
+                "tokens": model.ledger.balance("tokens", validator.unique_id),
+            }
+        )
+    return pd.DataFrame(rows).sort_values("agent", ignore_index=True)
+
+
+def round_row(
+    model: ModelState,
+    rm: RoundMarket,
+    outcome: mechanisms.Outcome,
+    settled: Settlement,
+    rewards: Rewards,
+    slashing: Slashing,
+    observed: dict,
+) -> RoundRow:
+    """The round's row of ``rounds.parquet``.
+
+    ``observed`` holds what the stages measured on the way: ``entered`` and ``exited``
+    (corporations, solvers), ``accuracy`` (per solver), ``gt_jobs`` and ``extracted``.
+    """
+    cfg = model.config
+    corps, solvers, accepted = rm.corporations, rm.solvers, settled.accepted
+    realized = np.where(settled.lazy[None, :], 0.0, rm.value)  # a lazy model is worthless
+    welfare = float(((realized - rm.cost) * accepted).sum())
+    optimal = (
+        mechanisms.welfare.optimum(rm.true, solver=cfg.welfare_solver).info["welfare"]
+        if cfg.compute_optimum
+        else float("nan")
+    )
+    volume = float(accepted.sum())
+    revenue = float((settled.seller_price * accepted).sum())
+    sold, bought = accepted.sum(axis=1), accepted.sum(axis=0)
+    tokens_v, accuracy = rewards.validators, observed["accuracy"]
+    entered, exited = observed["entered"], observed["exited"]
+    reputation = model.reputation.value([s.unique_id for s in solvers])
+    nan = float("nan")
+    return RoundRow(
+        round=model.round,
+        mechanism=model.regime.market.label(model),
+        incentives=cfg.incentives.regime,
+        welfare=welfare,
+        optimal_welfare=optimal,
+        efficiency=welfare / optimal if optimal > 1e-9 else nan,
+        price=outcome.price if outcome.price is not None and volume > 0 else nan,
+        volume=volume,
+        trades=int((accepted > 0).sum()),
+        rejected_trades=settled.rejected,
+        seller_revenue=revenue,
+        protocol_surplus=float((settled.buyer_price * accepted).sum()) - revenue,
+        corporations_active=len(corps),
+        corporations_trading=int((sold > 0).sum()),
+        corporations_entered=entered[0],
+        corporations_exited=exited[0],
+        solvers_active=len(solvers),
+        solvers_trading=int((bought > 0).sum()),
+        solvers_entered=entered[1],
+        solvers_exited=exited[1],
+        compatible_share=float(rm.compatible.mean()) if rm.compatible.size else nan,
+        solver_hhi=hhi(bought),
+        solver_reward_hhi=hhi(rewards.solvers),
+        reward_gini=gini(np.concatenate([rewards.corporations, rewards.solvers, tokens_v])),
+        mean_reputation=float(reputation.mean()) if len(solvers) else nan,
+        emission=float(rewards.corporations.sum() + rewards.solvers.sum() + tokens_v.sum()),
+        gt_jobs=observed["gt_jobs"],
+        model_accuracy=float(accuracy.mean()) if len(solvers) else nan,
+        data_share=float((sold > 0).mean()) if len(corps) else nan,
+        tokens_corporations=float(rewards.corporations.sum()),
+        tokens_solvers=float(rewards.solvers.sum()),
+        tokens_validators=float(tokens_v.sum()),
+        revenue_shared=float(rewards.revenue.sum()),
+        slashed=float(slashing.corporations.sum() + slashing.solvers.sum()),
+        burned=slashing.burned,
+        cheat_attempts=sum(settled.attempts.values()),
+        detections=sum(settled.detected.values()),
+        false_positives=settled.false_positives,
+        extracted=float(sum(observed["extracted"].values())),
+    )
+
+
+def concat(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Stack ``frames``; the documented ``columns`` first (an empty table has just them)."""
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=float) for c in columns})
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[columns + [c for c in frame.columns if c not in columns]]

@@ -1,0 +1,221 @@
+"""The settlement stage: every trade checked, then paid or refunded through escrow.
+
+Each trade is checked against its contract and the verification design, paid through
+escrow if it passes, and refunded at its own price if not.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+import mechanisms
+from sim.config import ADVERSARIES
+from sim.ledger import ESCROW, TREASURY
+from sim.round.market import plays, staked
+from sim.round.records import RoundMarket, Settlement
+
+if TYPE_CHECKING:
+    from sim.round.state import ModelState
+
+
+class Verification(NamedTuple):
+    """What the verification design found among the trades that passed the contract."""
+
+    attempts: dict[str, int]
+    detected: dict[str, int]
+    caught_corporations: np.ndarray
+    caught_solvers: np.ndarray
+    lazy_caught: np.ndarray
+    false_positives: int
+
+
+def settle(model: ModelState, rm: RoundMarket, outcome: mechanisms.Outcome) -> Settlement:
+    """Escrow payments, check every trade, pay verified deliveries and refund the rest.
+
+    Each trade is checked against its seller's intent and its buyer's funds and stake
+    (:func:`contract_violations`), then against the verification design (:func:`verify`);
+    where the regime's market rule does not verify (Yuma's open data), no verification runs
+    and validators' weights are the only check on solvers. Money moves by :func:`escrow`;
+    rejected trades are recorded with their reason and prices.
+    """
+    alloc = np.where(outcome.allocation > 1e-9, outcome.allocation, 0.0)
+    seller_price, buyer_price = outcome.pair_prices()  # per unit, trade by trade
+    due = (buyer_price * alloc).sum(axis=0)
+    can_pay = due <= model.ledger.balances("money", [s.unique_id for s in rm.solvers]) + 1e-9
+    reasons = contract_violations(model, rm, alloc, seller_price, can_pay)
+    found = verify(model, rm, alloc, reasons)
+    accepted = alloc.copy()
+    for i, j in reasons:
+        accepted[i, j] = 0.0
+    escrow(model, rm, alloc, accepted, seller_price, buyer_price, due, can_pay)
+    if reasons:
+        model.rejected.append(_rejected(model, rm, alloc, seller_price, buyer_price, reasons))
+    return Settlement(
+        accepted=accepted,
+        seller_price=seller_price,
+        buyer_price=buyer_price,
+        rejected=len(reasons),
+        verified=model.regime.market.verifies,
+        lazy=plays(rm.solvers, "lazy"),
+        lazy_caught=found.lazy_caught,
+        caught_corporations=found.caught_corporations,
+        caught_solvers=found.caught_solvers,
+        attempts=found.attempts,
+        detected=found.detected,
+        false_positives=found.false_positives,
+        # by claimed quality; nothing for a lazy solver's caught model
+        fees=np.where(found.lazy_caught, 0.0, rm.tasks.fee * (rm.quality @ accepted)),
+    )
+
+
+def contract_violations(
+    model: ModelState,
+    rm: RoundMarket,
+    alloc: np.ndarray,
+    seller_price: np.ndarray,
+    can_pay: np.ndarray,
+) -> dict[tuple[int, int], str]:
+    """Why each trade breaks its contract: the buyer's funds or stake, the seller's intent."""
+    corps, tasks = rm.corporations, rm.tasks
+    reasons: dict[tuple[int, int], str] = {}
+    enough_stake = staked(model, rm.solvers)
+    for j in np.flatnonzero(~can_pay | ~enough_stake):
+        for i in np.flatnonzero(alloc[:, j]):
+            reasons[(i, j)] = "insufficient_funds" if not can_pay[j] else "insufficient_stake"
+    for i, j in zip(*np.nonzero(alloc), strict=True):
+        if (i, j) in reasons:
+            continue
+        why = corps[i].intent.violation(
+            kind=model.config.market.task_kinds[tasks.kind[j]],
+            industry=int(tasks.industry[j]),
+            round=model.round,
+            price=float(seller_price[i, j]),
+            fhe=bool(rm.fhe[j]),
+            proof=bool(rm.proof[j]),
+        )
+        if why:
+            reasons[(i, j)] = why
+    return reasons
+
+
+def verify(
+    model: ModelState, rm: RoundMarket, alloc: np.ndarray, reasons: dict[tuple[int, int], str]
+) -> Verification:
+    """Run the verification design on the trades that passed the contract.
+
+    Adds the reason of each trade it rejects to ``reasons``. A caught lazy solver's
+    delivery stands (its task client pays nothing for the model).
+    """
+    corps, solvers = rm.corporations, rm.solvers
+    ver = model.config.incentives.verification
+    enabled = model.regime.market.verifies
+    n, m = len(corps), len(solvers)
+    pairs = [(i, j) for i, j in zip(*np.nonzero(alloc), strict=True) if (i, j) not in reasons]
+    audited = model.verification_rng.random(len(pairs)) < (ver.audit_rate if enabled else 0)
+    flagged = _screened(model, rm) if enabled and ver.bid_screen else np.zeros((n, m), bool)
+    attempts = dict.fromkeys(ADVERSARIES, 0)
+    detected = dict.fromkeys(ADVERSARIES, 0)
+    caught_c, caught_s = np.zeros(n), np.zeros(m)
+    lazy_caught = np.zeros(m, dtype=bool)
+    false_positives = 0
+    for (i, j), audit in zip(pairs, audited, strict=True):
+        seller, buyer = corps[i].adversary, solvers[j].adversary
+        for role in (seller, buyer):
+            if role and role != "lazy":  # a lazy solver cheats once it has the data
+                attempts[role] += 1
+        if not enabled:
+            attempts["lazy"] += buyer == "lazy"
+            continue
+        why = None
+        if seller == "sybil" and ver.identity_check:
+            why = "failed_identity_check"
+        elif seller == "poisoner" and (ver.quality_proof or audit):
+            why = "failed_quality_proof" if ver.quality_proof else "failed_audit"
+        elif flagged[i, j]:
+            why = "failed_bid_screen"
+        if why == "failed_bid_screen":
+            caught_s[j] += 1
+            if buyer == "colluder":
+                detected["colluder"] += 1
+            else:
+                false_positives += 1
+        elif why:
+            caught_c[i] += 1
+            detected[seller] += 1
+        if why:
+            reasons[(i, j)] = why
+        elif buyer == "lazy":
+            attempts["lazy"] += 1
+            if ver.evaluation_proof or audit:
+                lazy_caught[j] = True  # the delivery stands; the task client pays nothing
+                caught_s[j] += 1
+                detected["lazy"] += 1
+    return Verification(attempts, detected, caught_c, caught_s, lazy_caught, false_positives)
+
+
+def _screened(model: ModelState, rm: RoundMarket) -> np.ndarray:
+    """Bids the bid screen flags.
+
+    A bid is flagged below ``1 - screen_margin`` of the public estimate of the value:
+    claimed quality times the fee, less the median solver's processing cost.
+    """
+    market, ver = model.config.market, model.config.incentives.verification
+    typical = model.seconds_per_unit * (market.compute_price_low + market.compute_price_high) / 2
+    estimate = rm.quality[:, None] * rm.tasks.fee[None, :] - typical
+    return (rm.reported.bid_matrix() < (1 - ver.screen_margin) * estimate) & (estimate > 0)
+
+
+def escrow(
+    model: ModelState,
+    rm: RoundMarket,
+    alloc: np.ndarray,
+    accepted: np.ndarray,
+    seller_price: np.ndarray,
+    buyer_price: np.ndarray,
+    due: np.ndarray,
+    can_pay: np.ndarray,
+) -> None:
+    """Move the money through escrow.
+
+    Buyers who can pay fund what they owe; each rejected trade is refunded at its own
+    price; sellers are paid for accepted trades; the treasury covers a deficit (VCG) and
+    keeps a surplus (first price).
+    """
+    ledger = model.ledger
+    ids_s = [s.unique_id for s in rm.solvers]
+    ledger.transfer("money", ids_s, ESCROW, np.where(can_pay, due, 0.0))
+    refund = np.where(can_pay, (buyer_price * (alloc - accepted)).sum(axis=0), 0.0)
+    ledger.transfer("money", ESCROW, ids_s, refund)
+    payout = (seller_price * accepted).sum(axis=1)
+    shortfall = payout.sum() - ledger.balance("money", ESCROW)
+    if shortfall > 0:
+        ledger.transfer("money", TREASURY, ESCROW, shortfall)
+    ledger.transfer("money", ESCROW, [c.unique_id for c in rm.corporations], payout)
+    residual = ledger.balance("money", ESCROW)
+    if residual > 0:
+        ledger.transfer("money", ESCROW, TREASURY, residual)
+
+
+def _rejected(
+    model: ModelState,
+    rm: RoundMarket,
+    alloc: np.ndarray,
+    seller_price: np.ndarray,
+    buyer_price: np.ndarray,
+    reasons: dict[tuple[int, int], str],
+) -> pd.DataFrame:
+    keys = list(reasons)
+    return pd.DataFrame(
+        {
+            "round": model.round,
+            "seller": [rm.corporations[i].unique_id for i, _ in keys],
+            "buyer": [rm.solvers[j].unique_id for _, j in keys],
+            "units": [alloc[i, j] for i, j in keys],
+            "price": [seller_price[i, j] for i, j in keys],
+            "buyer_price": [buyer_price[i, j] for i, j in keys],
+            "reason": list(reasons.values()),
+        }
+    )
