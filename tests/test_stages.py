@@ -201,3 +201,18 @@ def test_records_stage_writes_the_round_row_from_the_stages_results():
     recording.record_trades(model, rm, settled)
     trades = model.trades_frame()
     assert list(trades["units"]) == [5.0, 5.0] and set(trades["price"]) == {2.0}
+
+
+def test_arrivals_grow_with_the_other_side_of_the_market():
+    from sim import population
+
+    model, _ = two_by_two(agents={"corporation_arrival_rate": 3.0, "solver_arrival_rate": 3.0})
+    before = len(model.active(Corporation)), len(model.active(Solver))
+    arrived = population.arrivals(model)
+    assert arrived[0] > 0 and arrived[1] > 0
+    after = len(model.active(Corporation)), len(model.active(Solver))
+    assert after == (before[0] + arrived[0], before[1] + arrived[1])
+    empty, _ = two_by_two(agents={"corporation_arrival_rate": 3.0})
+    for solver in empty.active(Solver):
+        solver.exited = 0  # with no solvers, no corporation is pulled in
+    assert population.arrivals(empty)[0] == 0
