@@ -31,13 +31,7 @@ golden: $(STAMP)  ## rewrite tests/golden.json after a change that alters result
 	$(BIN)/python -m tests.golden --update
 
 figures: $(STAMP)  ## every preset on a small config, figures + manifest under results/figures/
-	$(BIN)/intentlab figures mechanism_comparison
-	$(BIN)/intentlab figures intent_vs_yuma
-	$(BIN)/intentlab figures adversaries
-	$(BIN)/intentlab figures network_effects
-	$(BIN)/intentlab figures fhe_overhead
-	$(BIN)/intentlab figures calibration
-	$(BIN)/intentlab figures solver_entry
+	$(BIN)/intentlab figures --all
 
 notebooks: $(STAMP)  ## JupyterLab on notebooks/ (quickstart, mechanism comparison, calibration)
 	$(BIN)/jupyter lab notebooks/

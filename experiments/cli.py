@@ -25,8 +25,9 @@ USAGE = """usage: intentlab COMMAND [ARGS]
 
 commands:
   run [OVERRIDES] [-m]   run a simulation (Hydra overrides; -m for a multirun sweep)
-  figures DIR|PRESET     figures (PDF, PNG) and a manifest of a run, sweep or study
-                         directory; a preset name runs it small first
+  figures DIR|PRESET|--all
+                         figures (PDF, PNG) and a manifest of a run, sweep or study
+                         directory; a preset name runs it small first; --all: every preset
   collect SWEEP_DIR [--table NAME] [--out FILE] [--skip-damaged]
                          every complete run's table in one long Parquet table
   bench [--out FILE] [--quick]
@@ -246,44 +247,52 @@ def _hydra(args: Sequence[str]) -> int:
     return 0
 
 
-#: Presets ``intentlab figures NAME`` (and ``make figures``) runs on small configs; a
-#: preset that defines a sweep (``hydra.sweeper.params``) runs as one (``-m``).
-SMALL_PRESETS = {
-    "mechanism_comparison": [
-        "study.corporations=[10,30]", "study.solvers=[3,8]", "study.seeds=2", "study.markets=2",
-    ],
-    "intent_vs_yuma": [
-        "study.seeds=2", "rounds=12", "market.n_corporations=30", "market.n_solvers=8",
-    ],
-    "adversaries": ["study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8"],
-    "network_effects": ["rounds=15", "market.n_corporations=30", "market.n_solvers=8"],
-    "fhe_overhead": ["study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8"],
-    "calibration": ["study.kinds=[commit,train_plain,fhe_encrypt]"],
-    "solver_entry": ["study.max_solvers=8", "study.seeds=2", "rounds=3",
-                     "study.corporations=[20,40]"],
-}  # fmt: skip
-SWEEP_PRESETS = {"network_effects"}
+#: Sweep presets without a study (``hydra.sweeper.params``, run with ``-m``) and the
+#: overrides ``intentlab figures NAME`` runs them with; a study's are its ``small``.
+SWEEP_PRESETS = {"network_effects": ("rounds=15", "market.n_corporations=30", "market.n_solvers=8")}
+
+
+def small_presets() -> dict[str, tuple[tuple[str, ...], bool]]:
+    """Presets ``intentlab figures NAME`` (and ``--all``) runs: ``{name: (overrides, sweep)}``.
+
+    Every registered study (its ``small`` overrides), then :data:`SWEEP_PRESETS`.
+    """
+    from experiments import studies  # imports the simulation: not needed for --help
+
+    found = [studies.get(kind) for kind in studies.available()]
+    presets = {study.kind: (study.small, study.sweep) for study in found}
+    return presets | {name: (overrides, True) for name, overrides in SWEEP_PRESETS.items()}
 
 
 def figures_command(args: Sequence[str]) -> int:
-    """``intentlab figures DIR|PRESET``: a directory's figures and manifest, or a preset's.
+    """``intentlab figures DIR|PRESET|--all``: a directory's figures and manifest, or a preset's.
 
-    A preset name runs the preset on a small config into ``results/figures/<preset>`` first.
+    A preset name runs the preset on a small config into ``results/figures/<preset>`` first
+    (a complete one is not run again); ``--all`` does that for every preset in
+    :func:`small_presets`, stopping at the first that fails.
     """
     if len(args) != 1:
         print(
-            "intentlab figures: error: expected one RUN_DIR, SWEEP_DIR or preset", file=sys.stderr
+            "intentlab figures: error: expected one RUN_DIR, SWEEP_DIR, preset or --all",
+            file=sys.stderr,
         )
         return 2
+    if args[0] == "--all":
+        for name in small_presets():
+            code = figures_command([name])
+            if code:
+                return code
+        return 0
     from experiments.redraw import draw
     from sim.results import DamagedRunError, IncompleteRunError
 
     directory = Path(args[0])
-    if not directory.exists() and args[0] in SMALL_PRESETS:
+    presets = {} if directory.exists() else small_presets()
+    if args[0] in presets:
         directory = Path("results/figures") / args[0]
-        sweep = args[0] in SWEEP_PRESETS
+        overrides, sweep = presets[args[0]]
         where = "hydra.sweep.dir" if sweep else "hydra.run.dir"
-        preset = [f"experiment={args[0]}", *SMALL_PRESETS[args[0]], f"{where}={directory}"]
+        preset = [f"experiment={args[0]}", *overrides, f"{where}={directory}"]
         code = run_command(["-m", *preset] if sweep else preset)
         if code:
             return code
@@ -412,21 +421,24 @@ def calibrate_command(args: Sequence[str]) -> int:
     if options.repeats < 1:
         print("intentlab calibrate: error: --repeats must be >= 1", file=sys.stderr)
         return 2
-    from experiments import calibration_study
+    from crypto.calibration import Calibration
+    from experiments import studies
+    from experiments.studies.calibration import CalibrationStudyConfig, fitted, measure
 
-    study = calibration_study.CalibrationStudyConfig(
+    config = CalibrationStudyConfig(
         grid="quick" if options.quick else "default", repeats=options.repeats
     )
-    table = calibration_study.run(study, progress=True)
+    table = measure(config, progress=True)
     failed = table[~table["ok"].astype(bool)]
     for row in failed.itertuples():
         print(f"failed: {row.kind} rows={row.rows} features={row.features}: {row.error}")
     try:
-        fitted = calibration_study.save(table, options.out)
+        tables = fitted(table)
     except ValueError as exc:
         print(f"intentlab calibrate: error: {exc}", file=sys.stderr)
         return 1
-    for kind, targets in fitted.fits.items():
+    studies.save(options.out, tables, config)
+    for kind, targets in Calibration.from_json(tables["calibration"]).fits.items():
         for target, f in targets.items():
             print(f"{kind:12s} {target:12s} R² {f.r2:.3f}  n={f.n}  terms: {', '.join(f.terms)}")
     print(f"calibration: {options.out}")

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from experiments import CONFIG_DIR
 from sim.results import DONE, DamagedRunError, IncompleteRunError, verify
 
 #: What Hydra's basic sweeper names each job's directory: its number.
@@ -151,8 +152,6 @@ def _jobs(multirun: Path) -> list[Path]:
     from hydra._internal.utils import create_config_search_path
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
-
-    from experiments import CONFIG_DIR
 
     try:
         hydra = yaml.safe_load(multirun.read_text())["hydra"]

@@ -4,13 +4,8 @@ A directory with ``config.yaml`` or ``DONE`` is a run or a study, of the kind it
 ``config.yaml`` names (``study.kind``; a run has none); any other directory is a sweep:
 
 * a run (``rounds.parquet``): ``rounds.pdf``/``.png``;
-* a ``mechanism_comparison`` study (``comparison.parquet``): ``comparison.pdf``/``.png``;
-* an ``intent_vs_yuma`` study (``rounds.parquet`` with a ``regime`` column):
-  ``intent_vs_yuma.pdf``/``.png``;
-* an ``adversaries`` study: ``adversaries.pdf``/``.png``;
-* an ``fhe_overhead`` study: ``fhe_overhead.pdf``/``.png``;
-* a ``calibration`` study: ``calibration.pdf``/``.png``;
-* a ``solver_entry`` study: ``solver_entry.pdf``/``.png``;
+* a study: its figure (``<figure>.pdf``/``.png``, see :class:`experiments.studies.Study`),
+  drawn by the study's ``plot`` from the tables it declares;
 * a sweep (runs in subdirectories): the complete runs' rounds gathered by
   :func:`experiments.collect.collect`, ``sweep.pdf``/``.png``, one line per combination of
   swept values.
@@ -35,20 +30,10 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from experiments import figures
+from experiments import figures, studies
 from experiments.collect import collect
 from experiments.figures import FORMATS
 from sim.results import DONE, DamagedRunError, check_listed, verify, write_atomic
-
-#: The files each kind of study directory is drawn from (besides ``config.yaml``), its table
-#: first; a run and an ``intent_vs_yuma`` study are drawn from ``rounds.parquet``.
-SOURCES = {
-    "calibration": ("measurements.parquet", "calibration.json"),
-    "solver_entry": ("entry.parquet",),
-    "adversaries": ("adversaries.parquet",),
-    "fhe_overhead": ("rounds.parquet",),
-    "mechanism_comparison": ("comparison.parquet",),
-}
 
 
 def _provenance() -> dict[str, str | None]:
@@ -99,35 +84,22 @@ def _draw_run(directory: Path) -> dict:
     """Draw a run's or a study's figure, from files verified against its ``DONE``."""
     listed = verify(directory, reads=["config.yaml"])
     config = yaml.safe_load((directory / "config.yaml").read_text())
-    kind = (config.get("study") or {}).get("kind", "run")
-    sources = SOURCES.get(kind, ("rounds.parquet",))
-    check_listed(directory, listed, sources)
-    table = pd.read_parquet(directory / sources[0])
-    if kind == "calibration":
-        from crypto.calibration import Calibration
-
-        fitted = Calibration.load(directory / "calibration.json")
-        files = _draw(
-            "calibration", lambda p: figures.plot_calibration(table, fitted, p), directory
-        )
-    elif kind == "solver_entry":
-        from experiments.solver_entry import counts
-
-        found = counts(table, tuple(config["study"]["entry_costs"]))
-        files = _draw("solver_entry", lambda p: figures.plot_entry(table, found, p), directory)
-    elif kind == "adversaries":
-        files = _draw("adversaries", lambda p: figures.plot_adversaries(table, p), directory)
-    elif kind == "fhe_overhead":
-        files = _draw("fhe_overhead", lambda p: figures.plot_overhead(table, p), directory)
-    elif kind == "mechanism_comparison":
-        files = _draw("comparison", lambda p: figures.plot_comparison(table, p), directory)
-    elif "regime" in table:
-        files = _draw("intent_vs_yuma", lambda p: figures.plot_regimes(table, p), directory)
-    else:
+    kind = (config.get("study") or {}).get("kind")
+    if kind is None:
+        check_listed(directory, listed, ["rounds.parquet"])
+        table = pd.read_parquet(directory / "rounds.parquet")
         title = f"{config['mechanism']['name']}, seed {config['seed']}"
         files = _draw("rounds", lambda p: figures.plot_rounds(table, p, title=title), directory)
-    seeds = sorted(set(table["seed"])) if "seed" in table else [config.get("seed")]
-    return {"files": files, "experiment": kind, "runs": ["."], "tables": [sources[0]],
+        sources = ["rounds.parquet"]
+    else:
+        study = studies.get(kind)
+        check_listed(directory, listed, study.tables)
+        tables = studies.read(directory, kind)
+        files = _draw(study.figure, lambda p: study.plot(tables, p), directory)
+        table, sources = next(iter(tables.values())), list(study.tables)
+    by_seed = isinstance(table, pd.DataFrame) and "seed" in table
+    seeds = sorted(set(table["seed"])) if by_seed else [config.get("seed")]
+    return {"files": files, "experiment": kind or "run", "runs": ["."], "tables": sources,
             "swept": [], "seeds": seeds}  # fmt: skip
 
 

@@ -20,17 +20,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments import (
-    CONFIG_DIR,
-    adversaries,
-    calibration_study,
-    config_record,
-    fhe_overhead,
-    intent_vs_yuma,
-    mechanism_comparison,
-    solver_entry,
-)
+from experiments import CONFIG_DIR, studies
 from experiments.figures import plot_rounds
+from experiments.studies import config_record
 from sim.results import (
     DONE,
     RUN_FILES,
@@ -41,20 +33,12 @@ from sim.results import (
     verify,
 )
 
-#: Study kinds: the module that validates (``load_study``) and runs, saves and summarizes
-#: (``execute``) each.
-STUDIES = {
-    "mechanism_comparison": mechanism_comparison,
-    "intent_vs_yuma": intent_vs_yuma,
-    "adversaries": adversaries,
-    "fhe_overhead": fhe_overhead,
-    "calibration": calibration_study,
-    "solver_entry": solver_entry,
-}
-
 
 def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
-    """Split a composed config into the simulation config and the study, if any.
+    """Split a composed config into the simulation config and the study config, if any.
+
+    The study config is that of the registered study its ``study.kind`` names
+    (:func:`experiments.studies.load`).
 
     Raises:
         ConfigError: for an unknown key or a bad value in either.
@@ -62,12 +46,7 @@ def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
     data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     study = data.pop("study", None)
     config = sim.SimConfig.from_dict(data)
-    if study is None:
-        return config, None
-    kind = study.get("kind") if isinstance(study, Mapping) else None
-    if kind not in STUDIES:
-        raise sim.ConfigError("study.kind", f"allowed: {', '.join(STUDIES)}")
-    return config, STUDIES[kind].load_study(study)
+    return config, None if study is None else studies.load(study)
 
 
 def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bool:
@@ -79,7 +58,7 @@ def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bo
 
     Args:
         directory: a run's output directory.
-        record: the config the run would save (:func:`experiments.config_record`).
+        record: the config the run would save (:func:`experiments.studies.config_record`).
         key: the setting that chose the directory, for the error message.
 
     Raises:
@@ -132,7 +111,7 @@ def _run(cfg: DictConfig, out: Path, key: str, progress: bool) -> None:
         print(f"complete, skipped: {out}")  # a re-run sweep keeps finished runs
         return
     if study is not None:
-        print(STUDIES[study.kind].execute(config, study, out, progress=progress).to_string())
+        print(studies.execute(config, study, out, progress=progress).to_string())
         print(f"results: {out}")
         return
     result = sim.run(config, progress=progress)

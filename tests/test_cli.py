@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
+
+from experiments import cli
 
 INTENTLAB = str(Path(sys.executable).with_name("intentlab"))
 TINY = ["market=small", "rounds=3"]
@@ -103,3 +106,26 @@ def test_mechanism_comparison_preset_runs_from_the_command_line(tmp_path):
     bad = intentlab("run", "experiment=mechanism_comparison", "study.seeds=0", cwd=tmp_path)
     assert bad.returncode == 2
     assert bad.stderr.strip() == "intentlab run: error: study.seeds: 0 not allowed, must be >= 1"
+
+
+def test_figures_of_a_preset_run_it_small_then_draw_it(tmp_path):
+    proc = intentlab("figures", "mechanism_comparison", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "results" / "figures" / "mechanism_comparison"
+    study = yaml.safe_load((out / "config.yaml").read_text())["study"]
+    assert study["corporations"] == [10, 30] and study["markets"] == 2  # its small sizes
+    manifest = json.loads((out / "figures" / "manifest.json").read_text())
+    assert manifest["figures"][0]["files"] == ["comparison.pdf", "comparison.png"]
+    again = intentlab("figures", "mechanism_comparison", cwd=tmp_path)
+    assert again.returncode == 0 and "complete, skipped" in again.stdout
+
+
+def test_figures_all_draws_every_preset_and_stops_at_the_first_failure(monkeypatch):
+    figures, presets = cli.figures_command, list(cli.small_presets())
+    assert {"mechanism_comparison", "network_effects", "calibration"} <= set(presets)
+    drawn = []
+    monkeypatch.setattr(cli, "figures_command", lambda args: drawn.append(*args) or 0)
+    assert figures(["--all"]) == 0 and drawn == presets
+    drawn.clear()
+    monkeypatch.setattr(cli, "figures_command", lambda args: drawn.append(*args) or len(drawn) - 1)
+    assert figures(["--all"]) == 1 and drawn == presets[:2]

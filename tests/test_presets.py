@@ -1,30 +1,27 @@
-"""Every experiment preset documents its question, composes, and runs on a tiny market."""
+"""Every experiment preset documents its question and composes on a tiny market; a study
+preset selects its registered study (whose contract runs it, in test_studies.py), a sweep
+preset runs; `intentlab figures` knows every preset."""
 
 import pytest
 
 import sim
-from experiments import CONFIG_DIR
-from experiments.run import STUDIES, resolve
-from tests.test_studies import compose_config
+from experiments import CONFIG_DIR, studies
+from experiments.cli import SWEEP_PRESETS, small_presets
+from experiments.run import resolve
+from tests.study_contract import TINY_MARKET, compose_config, shipped
 
 PRESETS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
-TINY_STUDY = {
-    "mechanism_comparison": [
-        "study.seeds=1", "study.corporations=[8]", "study.solvers=[3]", "study.markets=1",
-    ],
-    "intent_vs_yuma": ["study.seeds=1"],
-    "adversaries": ["study.seeds=1", "study.designs=[none,all]"],
-    "fhe_overhead": ["study.seeds=1", "study.cost_scales=[1.0]"],
-    "calibration": ["study.grid=quick"],
-    "solver_entry": ["study.seeds=1", "study.max_solvers=3", "study.corporations=[10]",
-                     "study.congestion=[0.0]"],
-}  # fmt: skip
 
 
 def test_the_presets_exist():
     expected = {"mechanism_comparison", "intent_vs_yuma", "adversaries", "network_effects",
                 "fhe_overhead", "calibration", "solver_entry"}  # fmt: skip
     assert expected <= set(PRESETS)
+
+
+def test_every_shipped_study_has_a_preset_and_figures_knows_every_preset():
+    assert shipped() | set(SWEEP_PRESETS) == set(PRESETS)
+    assert set(PRESETS) <= set(small_presets())
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -35,14 +32,11 @@ def test_preset_documents_its_question(name):
 
 
 @pytest.mark.parametrize("name", PRESETS)
-def test_preset_runs_two_rounds_on_a_tiny_market(name, tmp_path):
-    overrides = [f"experiment={name}", "rounds=2", "market.n_corporations=10",
-                 "market.n_solvers=3", *TINY_STUDY.get(name, [])]  # fmt: skip
-    config, study = resolve(compose_config(*overrides))
+def test_preset_composes_on_a_tiny_market(name):
+    tiny = studies.get(name).tiny if name in studies.available() else ()
+    config, study = resolve(compose_config(f"experiment={name}", *TINY_MARKET, *tiny))
     if study is None:  # a sweep preset: one of its runs
+        assert name in SWEEP_PRESETS
         assert len(sim.run(config).rounds) == 2
         return
-    summary = STUDIES[study.kind].execute(config, study, tmp_path / name)
-    assert not summary.empty
-    assert (tmp_path / name / "DONE").is_file()
-    assert list((tmp_path / name).glob("*.pdf"))
+    assert study.kind == name and isinstance(study, studies.get(name).Config)

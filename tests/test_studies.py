@@ -1,24 +1,48 @@
-"""Mechanisms inside the simulation, the studies and the benchmark."""
+"""Mechanisms inside the simulation, the studies (the contract for each, worked cases) and the
+benchmark."""
 
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
-from hydra import compose, initialize_config_dir
 
 import mechanisms
-from experiments import CONFIG_DIR, intent_vs_yuma
-from experiments import mechanism_comparison as comparison
+from experiments import studies
 from experiments.run import resolve
+from experiments.studies.solver_entry import counts
 from sim import ConfigError, MarketModel
 from sim.ledger import TREASURY
 from tests.conftest import tiny_config
+from tests.study_contract import StudyContract, compose_config, shipped
 
 
-def compose_config(*overrides):
-    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        return compose("config", overrides=list(overrides))
+class TestMechanismComparisonContract(StudyContract):
+    kind = "mechanism_comparison"
+
+
+class TestIntentVsYumaContract(StudyContract):
+    kind = "intent_vs_yuma"
+
+
+class TestAdversariesContract(StudyContract):
+    kind = "adversaries"
+
+
+class TestFheOverheadContract(StudyContract):
+    kind = "fhe_overhead"
+
+
+class TestCalibrationContract(StudyContract):
+    kind = "calibration"
+
+
+class TestSolverEntryContract(StudyContract):
+    kind = "solver_entry"
+
+
+def test_every_study_of_the_package_has_a_contract_test():
+    assert shipped() <= {cls.kind for cls in StudyContract.__subclasses__()}
 
 
 @pytest.mark.parametrize("name", mechanisms.available())
@@ -84,7 +108,7 @@ def small_study():
             "study.markets=2",
         )
     )
-    return config, study, comparison.run(config, study)
+    return config, study, studies.get("mechanism_comparison").run(config, study)["comparison"]
 
 
 def test_comparison_covers_every_mechanism_family_and_size(small_study):
@@ -106,9 +130,9 @@ def test_comparison_covers_every_mechanism_family_and_size(small_study):
 
 def test_comparison_is_reproducible_and_saves_complete(small_study, tmp_path):
     config, study, table = small_study
-    again = comparison.run(config, study)
+    again = studies.get("mechanism_comparison").run(config, study)["comparison"]
     assert table.drop(columns="clear_seconds").equals(again.drop(columns="clear_seconds"))
-    out = comparison.save(table, config, study, tmp_path / "cmp")
+    out = studies.save(tmp_path / "cmp", {"comparison": table}, study, config)
     for name in ("comparison.parquet", "comparison.png", "comparison.pdf", "config.yaml", "DONE"):
         assert (out / name).is_file()
     assert set(json.loads((out / "DONE").read_text())["files"]) == {
@@ -167,7 +191,8 @@ def test_intent_vs_yuma_runs_both_regimes_on_the_same_population(tmp_path):
             "incentives.yuma.open_data_prob=0.5",
         )
     )
-    rounds, adversaries = intent_vs_yuma.run(config, study)
+    tables = studies.get("intent_vs_yuma").run(config, study)
+    rounds, adversaries = tables["rounds"], tables["adversaries"]
     assert set(rounds["regime"]) == {"intent_market", "yuma"}
     assert len(rounds) == 2 * 3 and set(adversaries["regime"]) == {"intent_market", "yuma"}
     first = rounds[rounds["round"] == 0].set_index("regime")
@@ -180,9 +205,9 @@ def test_intent_vs_yuma_runs_both_regimes_on_the_same_population(tmp_path):
     assert first.loc["yuma", "tokens_corporations"] == 0
     assert first.loc["yuma", "data_share"] > 0  # open data, given away
     assert first.loc["yuma", "seller_revenue"] == 0 < first.loc["intent_market", "seller_revenue"]
-    summary = intent_vs_yuma.summary(rounds)
+    summary = studies.get("intent_vs_yuma").summary(tables)
     assert list(summary.index) == ["intent_market", "yuma"]
-    out = intent_vs_yuma.save(rounds, adversaries, config, study, tmp_path / "ivy")
+    out = studies.save(tmp_path / "ivy", tables, study, config)
     for name in ("rounds.parquet", "adversaries.parquet", "intent_vs_yuma.png", "DONE"):
         assert (out / name).is_file()
 
@@ -193,8 +218,6 @@ def test_bad_regime_study_is_a_one_line_error():
 
 
 def test_solver_entry_counts_worked_case():
-    from experiments.solver_entry import counts
-
     table = pd.DataFrame(
         {
             "congestion": 0.0, "corporations": 10, "seed": 0, "solvers": [1, 2, 3],

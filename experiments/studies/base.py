@@ -1,0 +1,183 @@
+"""The study protocol, the one registry every study lives in, and the verbs all studies share.
+
+A study is a small class (:class:`Study`): its kind, its config, the tables it writes, its
+sizes, and three verbs of its own (``run``, ``plot``, ``summary``). What every study does
+alike is here, once: validating a ``study`` block (:func:`load`), running, saving and
+summarizing it (:func:`execute`, :func:`save`) and reading its tables back (:func:`read`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+import yaml
+
+from experiments.figures import FORMATS
+from sim.config import ConfigError, SimConfig, build_config, plain
+from sim.results import write_complete
+
+#: A study's tables by name: a DataFrame (written as ``<name>.parquet``) or the text of a
+#: ``<name>.json`` file.
+Tables = dict[str, Any]
+
+_REGISTRY: dict[str, type[Study]] = {}
+
+
+class Study:
+    """A question answered by runs, with its tables, its figure and its summary.
+
+    Subclasses set the class attributes and implement :meth:`run`, :meth:`plot` and
+    :meth:`summary`; a subclass with a ``kind`` is registered under it when defined.
+
+    Attributes:
+        kind: registry name: the value of ``study.kind``, and the name of its preset
+            (``configs/experiment/<kind>.yaml``).
+        Config: the frozen dataclass of the ``study`` block: fields made with
+            :func:`sim.config.param` (checked by :func:`sim.config.build_config`), the
+            first of them ``kind``; a ``__post_init__`` may raise
+            :class:`sim.ConfigError` for checks across fields.
+        tables: the files :meth:`run`'s tables are saved as and read back from, e.g.
+            ``("comparison.parquet",)``: ``.parquet`` for a DataFrame, ``.json`` for text.
+        figure: the figure's file stem (default: ``kind``), written as PDF and PNG.
+        small: overrides of the small run ``intentlab figures <kind>`` and ``make figures``
+            draw.
+        tiny: ``study.*`` overrides of the tiny run the tests make (on a two-round market of
+            10 corporations and 3 solvers).
+        sweep: whether the preset is a sweep (run with ``-m``).
+    """
+
+    kind: ClassVar[str] = ""
+    Config: ClassVar[type]
+    tables: ClassVar[tuple[str, ...]] = ()
+    figure: ClassVar[str] = ""
+    small: ClassVar[tuple[str, ...]] = ()
+    tiny: ClassVar[tuple[str, ...]] = ()
+    sweep: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            if "figure" not in vars(cls):
+                cls.figure = cls.kind
+            if cls.kind in _REGISTRY and _REGISTRY[cls.kind] is not cls:
+                raise ValueError(f"study kind {cls.kind!r} is registered twice")
+            _REGISTRY[cls.kind] = cls
+
+    def run(self, base: SimConfig, config: Any, progress: bool = False) -> Tables:
+        """Run the study.
+
+        Args:
+            base: the simulation config the study varies.
+            config: the study's :attr:`Config`.
+            progress: show a progress bar.
+
+        Returns:
+            One entry per file in :attr:`tables`, keyed by its stem.
+        """
+        raise NotImplementedError
+
+    def plot(self, tables: Tables, path: Path) -> Path:
+        """Draw the study's figure from its tables to ``path`` (format from the suffix).
+
+        Returns:
+            The path written.
+        """
+        raise NotImplementedError
+
+    def summary(self, tables: Tables) -> pd.DataFrame:
+        """The table ``intentlab run`` prints."""
+        raise NotImplementedError
+
+
+def available() -> list[str]:
+    """Kinds of all registered studies, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(kind: str) -> Study:
+    """The study registered under ``kind``.
+
+    Raises:
+        ValueError: if no study has that kind; the message lists the allowed kinds.
+    """
+    try:
+        return _REGISTRY[kind]()
+    except KeyError:
+        raise ValueError(f"unknown study {kind!r}; allowed: {', '.join(available())}") from None
+
+
+def load(data: Any) -> Any:
+    """Validate a ``study`` block into the config of the study its ``kind`` names.
+
+    Raises:
+        ConfigError: naming the first unknown key or bad value (``study.<key>``).
+    """
+    kind = data.get("kind") if isinstance(data, Mapping) else None
+    if kind not in _REGISTRY:
+        raise ConfigError("study.kind", f"allowed: {', '.join(available())}")
+    return build_config(_REGISTRY[kind].Config, data, "study.")
+
+
+def config_record(base: SimConfig, config: Any = None) -> dict:
+    """What a result directory's ``config.yaml`` holds: the run's config and its study.
+
+    Args:
+        base: the :class:`sim.SimConfig`.
+        config: the study config, if the run is a study.
+    """
+    record = base.to_dict()
+    if config is not None:
+        record["study"] = plain(dataclasses.asdict(config))
+    return record
+
+
+def execute(base: SimConfig, config: Any, directory: Path, progress: bool = False) -> pd.DataFrame:
+    """Run the study ``config`` selects, save it to ``directory`` and return its summary."""
+    study = get(config.kind)
+    tables = study.run(base, config, progress=progress)
+    save(directory, tables, config, base)
+    return study.summary(tables)
+
+
+def save(directory: Path, tables: Tables, config: Any, base: SimConfig | None = None) -> Path:
+    """Write a study's result directory: complete only once ``DONE`` exists.
+
+    Args:
+        directory: the output directory.
+        tables: what the study's ``run`` returned.
+        config: the study config.
+        base: the run's config; with ``config`` it is saved as ``config.yaml`` (without it
+            there is none, as ``intentlab calibrate`` writes).
+
+    Returns:
+        The directory.
+    """
+    study = get(config.kind)
+    files = {name: _writer(tables[Path(name).stem]) for name in study.tables}
+    if base is not None:
+        text = yaml.safe_dump(config_record(base, config), sort_keys=False)
+        files["config.yaml"] = lambda path: Path(path).write_text(text)
+    figures = [f"{study.figure}.{suffix}" for suffix in FORMATS]
+    return write_complete(
+        directory, files, figures=lambda d: [study.plot(tables, d / name) for name in figures]
+    )
+
+
+def read(directory: Path, kind: str) -> Tables:
+    """The tables of a saved study of ``kind`` (verify the directory first)."""
+    return {
+        Path(name).stem: pd.read_parquet(directory / name)
+        if name.endswith(".parquet")
+        else (directory / name).read_text()
+        for name in get(kind).tables
+    }
+
+
+def _writer(table: Any) -> Callable[[str], object]:
+    if isinstance(table, pd.DataFrame):
+        return lambda path: table.to_parquet(path, index=False)
+    return lambda path: Path(path).write_text(table)

@@ -1,0 +1,119 @@
+"""What encryption costs the market: the calibrated FHE/ZK cost scaled, against no encryption.
+
+For each seed the study runs the same population once per arm: encrypted markets with the
+calibrated processing cost (FHE training plus a ZK proof per data unit) multiplied by each
+``cost_scales`` value, and one market without encryption, where solvers train in the
+clear (the calibrated ``train_plain`` cost), intents can require neither FHE nor proofs, and
+corporations bear ``crypto.leakage_cost`` per unit shared. Each round reports the clearing
+price, volume, welfare and efficiency.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from tqdm.auto import tqdm
+
+import sim
+from experiments.figures import PALETTE, _band, _save
+from experiments.studies.base import Study, Tables
+from sim.config import SimConfig, between, one_of, param
+
+#: Per-round figures the study compares (column, axis label with units).
+PANELS = [
+    ("price", "clearing price (money per unit)"),
+    ("volume", "data units traded per round"),
+    ("welfare", "welfare per round (money)"),
+    ("efficiency", "efficiency (realized / optimal)"),
+]
+
+
+def _scales(value: tuple[float, ...]) -> str | None:
+    return None if value and min(value) > 0 else "must be a non-empty list of numbers > 0"
+
+
+@dataclass(frozen=True)
+class OverheadStudyConfig:
+    """The ``study`` block of ``experiment=fhe_overhead``.
+
+    Attributes:
+        kind: always ``fhe_overhead``.
+        cost_scales: multipliers of the calibrated encrypted processing cost.
+        plain: also run the market without encryption.
+        seeds: seeds ``seed, seed + 1, ...`` (from the top-level ``seed``).
+    """
+
+    kind: str = param("fhe_overhead", one_of("fhe_overhead"))
+    cost_scales: tuple[float, ...] = param((0.25, 0.5, 1.0, 2.0, 4.0), _scales)
+    plain: bool = param(True)
+    seeds: int = param(3, between(1))
+
+
+class FheOverhead(Study):
+    """How the cost of computing on encrypted data changes prices, volume and welfare.
+
+    Table ``rounds``: every run's, with ``arm``, ``encryption``, ``cost_scale``,
+    ``seconds_per_unit`` and ``seed`` columns.
+    """
+
+    kind = "fhe_overhead"
+    Config = OverheadStudyConfig
+    tables = ("rounds.parquet",)
+    small = ("study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8")
+    tiny = ("study.seeds=1", "study.cost_scales=[1.0]")
+
+    def run(self, base: SimConfig, config: OverheadStudyConfig, progress: bool = False) -> Tables:
+        """Run every arm for every seed."""
+        arms = [(True, s) for s in config.cost_scales] + ([(False, 1.0)] if config.plain else [])
+        jobs = [(base.seed + s, arm) for s in range(config.seeds) for arm in arms]
+        frames = []
+        for seed, (encryption, scale) in tqdm(jobs, desc="runs", unit="run", disable=not progress):
+            crypto = dataclasses.replace(base.crypto, encryption=encryption, cost_scale=scale)
+            rounds = sim.run(dataclasses.replace(base, seed=seed, crypto=crypto)).rounds
+            frames.append(
+                rounds.assign(
+                    arm=f"encrypted x{scale:g}" if encryption else "plain",
+                    encryption=encryption,
+                    cost_scale=scale,
+                    seconds_per_unit=crypto.seconds_per_unit(),
+                    seed=seed,
+                )
+            )
+        return {"rounds": pd.concat(frames, ignore_index=True)}
+
+    def plot(self, tables: Tables, path: Path) -> Path:
+        """Price, volume, welfare and efficiency against the encrypted cost's scale.
+
+        The encrypted arms are a line over the cost scale (log axis) with a 95% band over
+        seeds; the market without encryption is a dashed horizontal line with its band.
+        """
+        rounds = tables["rounds"]
+        fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), layout="constrained")
+        columns = [c for c, _ in PANELS]
+        per_run = rounds.groupby(["encryption", "cost_scale", "seed"])[columns].mean()
+        for ax, (column, label) in zip(axes, PANELS, strict=True):
+            encrypted = per_run.xs(True, level="encryption")[column].groupby(level="cost_scale")
+            x = _band(ax, encrypted, PALETTE[0], marker="o", ms=3, label="FHE + ZK")
+            if False in per_run.index.get_level_values("encryption"):
+                plain = per_run.xs(False, level="encryption")[column]
+                mean, sem = plain.mean(), plain.sem() if len(plain) > 1 else 0.0
+                ax.axhline(mean, ls="--", color=PALETTE[1], label="no encryption (leakage cost)")
+                ax.axhspan(mean - 1.96 * sem, mean + 1.96 * sem, color=PALETTE[1], alpha=0.15)
+            ax.set(xscale="log", xlabel="encrypted cost / calibrated cost", ylabel=label)
+            ax.set_xticks(x, [f"{v:g}" for v in x])
+            ax.minorticks_off()
+            ax.grid(alpha=0.3)
+        seeds = rounds["seed"].nunique()
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper",
+                   frameon=False, title=f"mean per round, 95% CI over {seeds} seeds")  # fmt: skip
+        return _save(fig, Path(path))
+
+    def summary(self, tables: Tables) -> pd.DataFrame:
+        """Per arm, the mean over seeds of each run's mean per round."""
+        columns = ["seconds_per_unit", *(c for c, _ in PANELS)]
+        per_run = tables["rounds"].groupby(["arm", "seed"], sort=False)[columns].mean()
+        return per_run.groupby("arm", sort=False).mean().round(3)
