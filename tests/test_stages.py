@@ -216,3 +216,16 @@ def test_arrivals_grow_with_the_other_side_of_the_market():
     for solver in empty.active(Solver):
         solver.exited = 0  # with no solvers, no corporation is pulled in
     assert population.arrivals(empty)[0] == 0
+
+
+@pytest.mark.parametrize("regime", ["intent_market", "yuma"])
+def test_clearing_stage_is_the_regime_market_rule(regime):
+    model, rm = two_by_two(incentives={"regime": regime})
+    for corp in rm.corporations:
+        corp.open_data = True
+    outcome = model.regime.market.clear(model, rm)
+    if regime == "yuma":  # open data at price 0 to the solvers that value it
+        assert outcome.price == 0.0 and outcome.volume == pytest.approx(16.0)
+    else:  # the Dutch clock on truthful reports: every pair can gain
+        assert outcome.price is not None and outcome.volume == pytest.approx(16.0)
+        assert (outcome.seller_revenue >= (COST * outcome.allocation).sum(axis=1) - 1e-9).all()
