@@ -30,6 +30,7 @@ from sim.round.records import (
     REJECTED_COLUMNS,
     ROUND_COLUMNS,
     TRADE_COLUMNS,
+    Observations,
     RoundMarket,
 )
 from sim.tasks import TaskStream
@@ -117,8 +118,7 @@ class MarketModel(mesa.Model):
 
         recording.record_trades(self, rm, settled)
         recording.record_adversaries(self, rm, settled, slashing, extracted)
-        observed = {"entered": entered, "exited": exited, "accuracy": accuracy}
-        observed |= {"gt_jobs": gt_jobs, "extracted": extracted}
+        observed = Observations(entered, exited, accuracy, gt_jobs, extracted)
         row = recording.round_row(self, rm, outcome, settled, rewards, slashing, observed)
         self.datacollector.add_table_row("rounds", dataclasses.asdict(row))
         self.ledger.check(issued=self.issued)

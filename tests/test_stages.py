@@ -9,7 +9,7 @@ import mechanisms
 from agents import Corporation, Intent, Solver
 from sim.model import MarketModel
 from sim.round import adaptation, enforcement, market, recording, settlement, work
-from sim.round.records import RoundMarket
+from sim.round.records import Observations, RoundMarket
 from sim.tasks import Tasks
 from tests.conftest import tiny_config
 
@@ -185,13 +185,8 @@ def test_records_stage_writes_the_round_row_from_the_stages_results():
     settled = settlement.settle(model, rm, outcome)
     rewards = enforcement.mint_rewards(model, rm, settled, np.array([0.7, 0.7]))
     slashing = enforcement.slash(model, rm, settled)
-    observed = {
-        "entered": (0, 0),
-        "exited": (0, 0),
-        "accuracy": np.array([0.6, 0.8]),
-        "gt_jobs": 0,
-        "extracted": dict.fromkeys(("poisoner", "sybil", "lazy", "colluder"), 0.0),
-    }
+    nothing = dict.fromkeys(("poisoner", "sybil", "lazy", "colluder"), 0.0)
+    observed = Observations((0, 0), (0, 0), np.array([0.6, 0.8]), 0, nothing)
     row = recording.round_row(model, rm, outcome, settled, rewards, slashing, observed)
     assert row.welfare == pytest.approx(5 * (3.0 - 1.0) + 5 * (3.0 - 1.0))
     best = mechanisms.welfare.optimum(rm.true).info["welfare"]

@@ -11,7 +11,14 @@ import mechanisms
 from agents import Corporation, Solver, Validator
 from sim.config import ADVERSARIES
 from sim.metrics import gini, hhi
-from sim.round.records import Rewards, RoundMarket, RoundRow, Settlement, Slashing
+from sim.round.records import (
+    Observations,
+    Rewards,
+    RoundMarket,
+    RoundRow,
+    Settlement,
+    Slashing,
+)
 
 if TYPE_CHECKING:
     from sim.round.state import ModelState
@@ -153,13 +160,9 @@ def round_row(
     settled: Settlement,
     rewards: Rewards,
     slashing: Slashing,
-    observed: dict,
+    observed: Observations,
 ) -> RoundRow:
-    """The round's row of ``rounds.parquet``.
-
-    ``observed`` holds what the stages measured on the way: ``entered`` and ``exited``
-    (corporations, solvers), ``accuracy`` (per solver), ``gt_jobs`` and ``extracted``.
-    """
+    """The round's row of ``rounds.parquet``."""
     cfg = model.config
     corps, solvers, accepted = rm.corporations, rm.solvers, settled.accepted
     realized = np.where(settled.lazy[None, :], 0.0, rm.value)  # a lazy model is worthless
@@ -172,8 +175,8 @@ def round_row(
     volume = float(accepted.sum())
     revenue = float((settled.seller_price * accepted).sum())
     sold, bought = accepted.sum(axis=1), accepted.sum(axis=0)
-    tokens_v, accuracy = rewards.validators, observed["accuracy"]
-    entered, exited = observed["entered"], observed["exited"]
+    tokens_v, accuracy = rewards.validators, observed.accuracy
+    entered, exited = observed.entered, observed.exited
     reputation = model.reputation.value([s.unique_id for s in solvers])
     nan = float("nan")
     return RoundRow(
@@ -203,7 +206,7 @@ def round_row(
         reward_gini=gini(np.concatenate([rewards.corporations, rewards.solvers, tokens_v])),
         mean_reputation=float(reputation.mean()) if len(solvers) else nan,
         emission=float(rewards.corporations.sum() + rewards.solvers.sum() + tokens_v.sum()),
-        gt_jobs=observed["gt_jobs"],
+        gt_jobs=observed.gt_jobs,
         model_accuracy=float(accuracy.mean()) if len(solvers) else nan,
         data_share=float((sold > 0).mean()) if len(corps) else nan,
         tokens_corporations=float(rewards.corporations.sum()),
@@ -215,7 +218,7 @@ def round_row(
         cheat_attempts=sum(settled.attempts.values()),
         detections=sum(settled.detected.values()),
         false_positives=settled.false_positives,
-        extracted=float(sum(observed["extracted"].values())),
+        extracted=float(sum(observed.extracted.values())),
     )
 
 

@@ -215,3 +215,18 @@ class Slashing(NamedTuple):
     corporations: np.ndarray
     solvers: np.ndarray
     burned: float
+
+
+class Observations(NamedTuple):
+    """What the stages measured on the way that the round's row reports.
+
+    ``entered`` and ``exited`` count (corporations, solvers); ``accuracy`` is each solver's
+    model accuracy; ``gt_jobs`` the real jobs run; ``extracted`` the value cheaters took,
+    by adversary kind.
+    """
+
+    entered: tuple[int, int]
+    exited: tuple[int, int]
+    accuracy: np.ndarray
+    gt_jobs: int
+    extracted: dict[str, float]
