@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
+from mechanisms import flow
 from mechanisms.market import Market
 
 
@@ -35,9 +35,9 @@ def max_volume(
 
     The rule is lexicographic: the largest volume any feasible allocation over the allowed
     pairs reaches (a bipartite max-flow) and, among the allocations reaching it, the one
-    that maximizes reported surplus
-    ``sum((bid - ask) * x)``. Remaining ties are broken by HiGHS, deterministically for a
-    given market.
+    that maximizes reported surplus ``sum((bid - ask) * x)``: a min-cost max-flow
+    (:func:`mechanisms.flow.max_flow_min_cost`, exact to its integer scaling). Remaining
+    ties are broken by OR-tools, deterministically for a given market.
 
     Args:
         edges: ``(n, m)`` bool, the pairs allowed to trade.
@@ -49,32 +49,14 @@ def max_volume(
         ``(n, m)`` allocation, zero outside ``edges``.
 
     Raises:
-        RuntimeError: if HiGHS does not solve the LP.
+        RuntimeError: if OR-tools does not reach an optimum.
     """
-    n, m = edges.shape
-    allocation = np.zeros((n, m))
+    allocation = np.zeros(edges.shape)
     rows, cols = np.nonzero(edges & (supply[:, None] > 0) & (demand[None, :] > 0))
-    k = rows.size
-    if k == 0:
-        return allocation
-    a_ub = incidence(rows, cols, n, m)
-    scale = float(max(supply.max(), demand.max()))  # solve with quantities of order 1
-    gain = surplus[rows, cols]
-    gain = gain / max(float(np.abs(gain).max()), np.finfo(float).tiny)  # in [-1, 1]
-    # One LP, lexicographic by weight: any allocation short of the maximum volume by d can be
-    # augmented along a path of at most 2 min(n, m) + 1 pairs, which changes (normalized)
-    # surplus by at most d * (path length); a volume weight above that makes volume first.
-    weight = 2 * min(n, m) + 2
-    result = linprog(
-        -(weight + gain),
-        A_ub=a_ub,
-        b_ub=np.concatenate([supply, demand]) / scale,
-        bounds=(0, None),
-        method="highs",
-    )
-    if result.status != 0:
-        raise RuntimeError(f"max-volume LP failed: {result.message}")
-    allocation[rows, cols] = np.clip(result.x, 0.0, None) * scale
+    if rows.size:
+        allocation[rows, cols] = flow.max_flow_min_cost(
+            rows, cols, supply, demand, surplus[rows, cols]
+        )
     return allocation
 
 
@@ -83,7 +65,8 @@ def at_price(market: Market, price: float, slack: float = 0.0) -> np.ndarray:
 
     The willing pairs are compatible with ``ask_ij <= price + slack`` and
     ``bid_ij >= price - slack``. Homogeneous markets take the greedy path
-    (:func:`greedy_allocation`), all others the LP of :func:`max_volume`; both follow the
+    (:func:`greedy_allocation`), all others the network flow of :func:`max_volume`; both
+    follow the
     same rule.
     """
     if market.compatible is None and market.ask.ndim == 1 and market.bid.ndim == 1:
