@@ -56,12 +56,12 @@ def max_flow_min_cost(
     total = float(max(supply.sum(), demand.sum()))
     if k == 0 or total <= 0:
         return np.zeros(k)
-    scale = 2.0**QUANTITY_BITS / total
-    cap_s = np.floor(supply * scale).astype(np.int64)
-    cap_d = np.floor(demand * scale).astype(np.int64)
+    # divide before multiplying: a subnormal total or gain must not scale to infinity
+    cap_s = np.floor(supply / total * 2.0**QUANTITY_BITS).astype(np.int64)
+    cap_d = np.floor(demand / total * 2.0**QUANTITY_BITS).astype(np.int64)
     largest = float(np.abs(gain).max())
-    cost = -np.rint(gain * (2.0**GAIN_BITS / largest)).astype(np.int64) if largest > 0 else 0
-    cost = np.broadcast_to(np.asarray(cost, dtype=np.int64), (k,))
+    unit = gain / largest if largest > 0 else np.zeros(k)
+    cost = -np.rint(unit * 2.0**GAIN_BITS).astype(np.int64)
     source, sink = n + m, n + m + 1
     inner = int(min(cap_s.sum(), cap_d.sum()))
     tails = [np.full(n, source), rows, n + np.arange(m)]
@@ -72,12 +72,12 @@ def max_flow_min_cost(
     solver.add_arcs_with_capacity_and_unit_cost(
         np.concatenate(tails).astype(np.int32),
         np.concatenate(heads).astype(np.int32),
-        np.concatenate(caps).astype(np.int64),
-        np.concatenate(costs).astype(np.int64),
+        np.concatenate(caps),
+        np.concatenate(costs),
     )
     solver.set_nodes_supplies(np.array([source, sink], np.int32), np.array([inner, -inner]))
     status = solver.solve_max_flow_with_min_cost()
     if status != solver.OPTIMAL:
         raise RuntimeError(f"network flow: OR-tools ended with status {status}")
     flows = solver.flows(np.arange(n, n + k, dtype=np.int32))
-    return np.asarray(flows, dtype=float) / scale
+    return np.asarray(flows, dtype=float) / 2.0**QUANTITY_BITS * total

@@ -126,7 +126,7 @@ class RunResult:
             "rounds": len(r),
             "incentives": self.config.incentives.regime,
             "mechanism": self.config.mechanism.name
-            if regimes.get(self.config.incentives.regime).market.priced
+            if regimes.registry.lookup(self.config.incentives.regime).market_rule.priced
             else "open data at price 0",
             "mean efficiency": r["efficiency"].mean(),
             "total welfare": r["welfare"].sum(),

@@ -73,3 +73,12 @@ def test_rationing_is_deterministic_and_empty_where_nothing_can_move():
     none = np.zeros_like(edges)
     assert not max_volume(none, supply, demand, surplus).any()
     assert not max_volume(edges, np.zeros_like(supply), demand, surplus).any()
+
+
+def test_subnormal_quantities_and_gains_scale_without_overflow():
+    tiny = 2.2250738585072014e-313
+    rows, cols = np.array([0]), np.array([0])
+    x = flow.max_flow_min_cost(rows, cols, np.array([1.0]), np.array([1.0]), np.array([tiny]))
+    np.testing.assert_allclose(x, [1.0])
+    x = flow.max_flow_min_cost(rows, cols, np.array([tiny]), np.array([tiny]), np.array([1.0]))
+    assert 0 <= x[0] <= tiny
