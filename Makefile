@@ -24,8 +24,8 @@ test: $(STAMP)  ## the test suite without slow tests
 test-all: $(STAMP)  ## every test, slow ones included
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)  ## speed benchmarks, JSON report under results/bench/
-	$(BIN)/intentlab bench
+bench: $(STAMP)  ## all benchmarks incl. scale + sweep throughput, JSON under results/bench/ (BENCH_ARGS="--sizes 100x30")
+	$(BIN)/intentlab bench $(BENCH_ARGS)
 
 golden: $(STAMP)  ## rewrite tests/golden.json after a change that alters results on purpose
 	$(BIN)/python -m tests.golden --update

@@ -112,17 +112,20 @@ def compatibility(
     Returns:
         ``(n, m)`` bool.
     """
-    kind_names = np.asarray(kinds)
-    out = np.zeros((len(intents), task_kind.size), dtype=bool)
+    n, m = len(intents), task_kind.size
+    kind_index = {k: c for c, k in enumerate(kinds)}
+    industries = int(task_industry.max()) + 1 if m else 0
+    allowed = np.zeros((n, len(kinds)), dtype=bool)
+    excluded = np.zeros((n, industries), dtype=bool)
+    live = np.empty(n, dtype=bool)
+    need_fhe = np.empty(n, dtype=bool)
+    need_proof = np.empty(n, dtype=bool)
     for i, intent in enumerate(intents):
-        if round > intent.expiry:
-            continue
-        row = np.isin(kind_names[task_kind], list(intent.allowed_kinds))
-        if intent.excluded_industries:
-            row &= ~np.isin(task_industry, list(intent.excluded_industries))
-        if intent.require_fhe:
-            row &= fhe_capable
-        if intent.require_proof:
-            row &= proof_capable
-        out[i] = row
-    return out
+        allowed[i, [kind_index[k] for k in intent.allowed_kinds if k in kind_index]] = True
+        excluded[i, [x for x in intent.excluded_industries if x < industries]] = True
+        live[i] = round <= intent.expiry
+        need_fhe[i], need_proof[i] = intent.require_fhe, intent.require_proof
+    out = allowed[:, task_kind] & ~excluded[:, task_industry] & live[:, None]
+    out &= ~need_fhe[:, None] | np.asarray(fhe_capable, dtype=bool)[None, :]
+    out &= ~need_proof[:, None] | np.asarray(proof_capable, dtype=bool)[None, :]
+    return out.reshape(n, m)

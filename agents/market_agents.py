@@ -10,7 +10,7 @@ import mesa
 import numpy as np
 
 from agents.intent import Intent
-from agents.strategies import Strategy
+from agents.strategies import Strategy, report_all
 
 
 class MarketAgent(mesa.Agent):
@@ -173,6 +173,28 @@ class Solver(MarketAgent):
     def bid(self, values: np.ndarray) -> np.ndarray:
         """Reported per-unit bids for true net values ``values`` (one per seller)."""
         return self.strategy.report(values)
+
+
+def sharing_costs(corporations: list[Corporation], task_industry: np.ndarray) -> np.ndarray:
+    """``(n, m)`` true per-unit sharing costs: :meth:`Corporation.costs`, for every seller."""
+    cost = np.array([c.sharing_cost for c in corporations])[:, None]
+    premium = np.array([c.competitor_premium for c in corporations])[:, None]
+    industry = np.array([c.industry for c in corporations], dtype=int)[:, None]
+    rival = task_industry[None, :] == industry
+    return (cost * (1 + premium * rival)).reshape(len(corporations), task_industry.size)
+
+
+def asks(corporations: list[Corporation], costs: np.ndarray) -> np.ndarray:
+    """Every seller's asks for its row of ``costs``: :meth:`Corporation.ask`, vectorized."""
+    floor = np.array([c.intent.min_price for c in corporations]).reshape(
+        -1, *[1] * (costs.ndim - 1)
+    )
+    return np.maximum(report_all([c.strategy for c in corporations], costs), floor)
+
+
+def bids(solvers: list[Solver], values: np.ndarray) -> np.ndarray:
+    """Every buyer's bids for its row of ``values``: :meth:`Solver.bid`, vectorized."""
+    return report_all([s.strategy for s in solvers], values)
 
 
 class Validator(mesa.Agent):

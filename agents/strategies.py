@@ -7,6 +7,7 @@ for learners, :meth:`Strategy.learn` from the agent's own trade history.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -130,6 +131,27 @@ class Adaptive(Strategy):
             self._factor = min(self.max_factor, self._factor + self.step)
         elif traded <= 0:
             self._factor = max(0.0, self._factor - self.step)
+
+
+def report_all(strategies: Sequence[Strategy], true: np.ndarray) -> np.ndarray:
+    """Every agent's reports at once: row ``k`` of ``true`` is agent ``k``'s true values.
+
+    Strategies that report by a factor (:meth:`Strategy.report` not overridden) are computed
+    in one vectorized step, with the same arithmetic as :meth:`Strategy.report`; any other
+    strategy reports its own row.
+    """
+    true = np.asarray(true, dtype=float)
+    if not strategies:
+        return true.copy()
+    # a buyer's -factor * |true| is exactly -(factor * |true|): the same arithmetic
+    signed = np.array([s.factor if s.side == "sell" else -s.factor for s in strategies])
+    out = np.abs(true)
+    out *= signed.reshape((-1,) + (1,) * (true.ndim - 1))
+    out += true
+    for k, strategy in enumerate(strategies):
+        if type(strategy).report is not Strategy.report:
+            out[k] = strategy.report(true[k])
+    return out
 
 
 STRATEGIES: dict[str, type[Strategy]] = {

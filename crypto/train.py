@@ -3,7 +3,10 @@
 Training is full-batch gradient descent compiled with ``jax.jit``; :func:`train_subsets`
 trains one model per row mask at once with ``jax.vmap`` (for data valuation and learning
 curves). Rows enter the loss with a weight, so a subset is a 0/1 mask over the same arrays
-and every subset shares one compiled program. JAX uses the GPU when it sees one, otherwise
+and every subset shares one compiled program. :func:`train_rowsets` trains one model per
+row *set* instead (each model its own rows, weights and labels, padded to one length): the
+same loss and initialization, at a cost that grows with the rows each model holds rather
+than with the whole pool. JAX uses the GPU when it sees one, otherwise
 the CPU; :func:`backend` says which. Randomness (MLP initialization) comes from a JAX key
 derived from the caller's seed.
 """
@@ -132,6 +135,80 @@ def train_subsets(
     params = init_params(x.shape[1], config, seed)
     batched = jax.vmap(_descend, in_axes=(None, None, None, 0, None, None, None))
     return batched(params, x, y, masks, config.epochs, config.learning_rate, config.l2)
+
+
+def train_rowsets(
+    x: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray,
+    config: TrainConfig = TrainConfig(),
+    seed: int = 0,
+) -> dict[str, jax.Array]:
+    """Train one model per row set, all at once (a leading model axis).
+
+    Every model has the loss of :func:`train` on its own rows: weighted cross-entropy over
+    ``max(sum of weights, 1)`` plus the L2 penalty, from the same initial parameters. Row
+    sets are padded to one length with weight-0 rows; a padded row changes nothing but the
+    float summation order. Callers that keep the shapes ``(models, rows)`` to a few sizes
+    reuse one compiled program per size.
+
+    Args:
+        x: ``(models, rows, features)``.
+        y: ``(models, rows)`` labels in ``{0, 1}``.
+        weight: ``(models, rows)`` non-negative row weights (0 for padding).
+        config: hyper-parameters shared by all models.
+        seed: initialization seed shared by all models.
+
+    Returns:
+        Parameters with a leading ``models`` axis.
+
+    Raises:
+        ValueError: on mismatched shapes or negative weights.
+    """
+    x = np.asarray(x, np.float32)
+    y = np.asarray(y, np.float32)
+    weight = np.asarray(weight, np.float32)
+    if x.ndim != 3 or y.shape != x.shape[:2] or weight.shape != x.shape[:2]:
+        raise ValueError(
+            "need x of shape (models, rows, features) and y, weight of shape (models, rows), "
+            f"got {x.shape}, {y.shape}, {weight.shape}"
+        )
+    if np.any(weight < 0):
+        raise ValueError("weight must be non-negative")
+    return _train_rowsets(x, y, weight, config, seed if config.hidden else 0)
+
+
+def fit_rowsets(
+    x: jax.Array, y: jax.Array, weight: jax.Array, config: TrainConfig, seed: int
+) -> dict[str, jax.Array]:
+    """:func:`train_rowsets` without the checks, for use inside other compiled functions.
+
+    Logistic regression takes a path of its own: the gradient written out with the
+    features before the rows (``(models, features, rows)``), which vectorizes over the rows
+    and runs several times faster than ``jax.grad`` of the vmapped loss; the loss, the
+    initialization (zeros) and the steps are the same.
+    """
+    if config.hidden > 0:
+        params = init_params(x.shape[2], config, seed)
+        batched = jax.vmap(_descend, in_axes=(None, 0, 0, 0, None, None, None))
+        return batched(params, x, y, weight, config.epochs, config.learning_rate, config.l2)
+    features = jnp.swapaxes(x, 1, 2)  # (models, features, rows)
+    scaled = weight / jnp.maximum(jnp.sum(weight, axis=1, keepdims=True), 1.0)
+    rate, l2 = config.learning_rate, config.l2
+
+    def step(_, params):
+        w, b = params
+        z = jnp.einsum("mfr,mf->mr", features, w) + b[:, None]
+        g = scaled * (jax.nn.sigmoid(z) - y)  # d loss / d logit, per row
+        grad_w = jnp.einsum("mfr,mr->mf", features, g) + l2 * w
+        return w - rate * grad_w, b - rate * jnp.sum(g, axis=1)
+
+    start = (jnp.zeros(x.shape[::2], x.dtype), jnp.zeros(x.shape[0], x.dtype))
+    w, b = jax.lax.fori_loop(0, config.epochs, step, start)
+    return {"w": w, "b": b}
+
+
+_train_rowsets = jax.jit(fit_rowsets, static_argnames=("config", "seed"))
 
 
 def accuracy(params: dict[str, jax.Array], x: np.ndarray, y: np.ndarray) -> jax.Array:

@@ -3,6 +3,10 @@
 Each run holds an OS file lock on ``<run dir>/.lock`` while it checks, computes and writes
 its directory (:func:`sim.results.locked`), so a second run into the same directory is
 refused; the operating system releases the lock when the process ends, killed or not.
+
+Importing this module imports the simulation but no study, no plotting library and no JAX
+(a plain run imports matplotlib once its rounds are done, JAX when its first round trains a
+model), and makes the local sweep launcher (:mod:`experiments.launcher`) known to Hydra.
 """
 
 from __future__ import annotations
@@ -20,9 +24,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from experiments import CONFIG_DIR, studies
-from experiments.figures import plot_rounds
-from experiments.studies import config_record
+from experiments import CONFIG_DIR, launcher
 from sim.results import (
     DONE,
     RUN_FILES,
@@ -32,6 +34,8 @@ from sim.results import (
     locked,
     verify,
 )
+
+launcher.register()  # before Hydra scans its plugins: `hydra/launcher=local`
 
 
 def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
@@ -46,7 +50,23 @@ def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
     data = OmegaConf.to_container(cfg, resolve=True) if isinstance(cfg, DictConfig) else dict(cfg)
     study = data.pop("study", None)
     config = sim.SimConfig.from_dict(data)
-    return config, None if study is None else studies.load(study)
+    if study is None:
+        return config, None
+    from experiments import studies  # imports every study and matplotlib
+
+    return config, studies.load(study)
+
+
+def config_record(config: sim.SimConfig, study: Any = None) -> dict:
+    """What the run's ``config.yaml`` holds (:func:`experiments.studies.config_record`).
+
+    A plain run's record is its config's; only a study imports the studies.
+    """
+    if study is None:
+        return config.to_dict()
+    from experiments.studies import config_record as study_record
+
+    return study_record(config, study)
 
 
 def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bool:
@@ -111,10 +131,14 @@ def _run(cfg: DictConfig, out: Path, key: str, progress: bool) -> None:
         print(f"complete, skipped: {out}")  # a re-run sweep keeps finished runs
         return
     if study is not None:
+        from experiments import studies
+
         print(studies.execute(config, study, out, progress=progress).to_string())
         print(f"results: {out}")
         return
     result = sim.run(config, progress=progress)
+    from experiments.figures import plot_rounds  # matplotlib: not needed before the rounds
+
     plot_rounds(
         result.rounds, out / "rounds.png", title=f"{config.mechanism.name}, seed {config.seed}"
     )

@@ -36,8 +36,8 @@ def max_volume(
     The rule is lexicographic: the largest volume any feasible allocation over the allowed
     pairs reaches (a bipartite max-flow) and, among the allocations reaching it, the one
     that maximizes reported surplus ``sum((bid - ask) * x)``: a min-cost max-flow
-    (:func:`mechanisms.flow.max_flow_min_cost`, exact to its integer scaling). Remaining
-    ties are broken by OR-tools, deterministically for a given market.
+    (:func:`mechanisms.flow.max_flow_min_cost`, POT's network simplex). Remaining ties
+    are broken by the simplex, deterministically for a given market.
 
     Args:
         edges: ``(n, m)`` bool, the pairs allowed to trade.
@@ -49,7 +49,7 @@ def max_volume(
         ``(n, m)`` allocation, zero outside ``edges``.
 
     Raises:
-        RuntimeError: if OR-tools does not reach an optimum.
+        RuntimeError: if the network simplex does not reach an optimum.
     """
     allocation = np.zeros(edges.shape)
     rows, cols = np.nonzero(edges & (supply[:, None] > 0) & (demand[None, :] > 0))

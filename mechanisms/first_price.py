@@ -34,7 +34,7 @@ class FirstPrice(Mechanism):
         "markets": "any",
     }
 
-    def __init__(self, solver: str = welfare.DEFAULT_SOLVER) -> None:
+    def __init__(self, solver: str = "HIGHS") -> None:
         try:
             welfare.check_solver(solver)
         except ValueError as exc:

@@ -1,43 +1,72 @@
-"""Rationing as an integer network flow (OR-tools' min-cost max-flow).
+"""Transportation problems as network flows, solved exactly by the network simplex.
 
-Sellers' supplies and buyers' demands are arc capacities from a source and to a sink, the
-allowed pairs arcs between them. OR-tools works in integers, so quantities and per-unit
-gains are scaled to integers first:
+Sellers' supplies and buyers' demands are the masses of a transport problem over the
+allowed pairs, solved by the network simplex of POT (Python Optimal Transport,
+``ot.emd`` on a sparse cost matrix: only the allowed pairs are arcs). Capacities are
+inequalities, so a dummy buyer takes what sellers keep and a dummy seller what buyers
+do not get (arcs at no cost, and one between the two dummies). The simplex works in
+floating point on quantities divided by the larger of total supply and total demand:
+flows and objectives are exact to double-precision rounding, except that a capacity below
+:data:`TINY` of that total moves nothing (a balance of the total cannot resolve it).
+Returned flows are trimmed so that no seller's or buyer's total exceeds its capacity by
+any rounding: a full seller or buyer ends :data:`MARGIN` (relative) below its capacity.
 
-* quantities by ``2**QUANTITY_BITS / total`` (``total``: the larger of total supply and total
-  demand) and rounded down, so a flow never exceeds a capacity and the volume is short of
-  the exact one by at most ``(n + m) * total / 2**QUANTITY_BITS`` (``1e-12 * (n + m)`` of
-  the total);
-* gains by ``2**GAIN_BITS / max |gain|`` and rounded to the nearest integer, so the total
-  gain of the chosen allocation is within ``2**-GAIN_BITS * max |gain| * volume`` (about
-  ``1e-6`` of the largest gain per unit moved) of the best one at that volume
-  (``tests/test_flow.py`` checks both bounds against HiGHS).
+* :func:`max_gain`: the welfare planner's problem, the largest total gain at any volume.
+* :func:`max_flow_min_cost`: the rationing rule, the largest volume and, among the
+  allocations of that volume, the largest gain. Two solves: the largest volume first, then
+  the largest gain with the volume held at that maximum less :data:`VOLUME_SLACK` of it (so
+  that rounding in the first solve cannot make the second infeasible).
 
-Flows times costs stay within int64 (``QUANTITY_BITS + GAIN_BITS`` = 60 bits). Ties are
-broken by OR-tools, deterministically for a given market (arcs are added in row-major pair
-order).
+Ties are broken by the simplex's pivoting, deterministically for a given input (arcs are
+passed in row-major pair order). POT's optional backends (JAX, PyTorch, CuPy, TensorFlow)
+are switched off through its ``POT_BACKEND_DISABLE_*`` environment variables when this
+module is imported (POT itself is imported on the first solve), so that clearing a market
+never imports them.
 """
 
 from __future__ import annotations
 
+import os
+from functools import cache
+
 import numpy as np
-from ortools.graph.python import min_cost_flow
+import scipy.sparse as sp
 
-QUANTITY_BITS = 40
-GAIN_BITS = 20
+VOLUME_SLACK = 1e-12
+"""Relative amount by which the rationing rule's volume may fall short of the maximum."""
+
+TINY = 1e-12
+"""Capacities below this share of the larger total (supply or demand) move nothing."""
+
+MARGIN = 1e-11
+"""Relative room left below a full capacity, above any summation rounding of its total."""
+
+MAX_ITERATIONS = 10**9
+"""Network simplex pivots before a solve is given up as failed."""
 
 
-def max_flow_min_cost(
+for _backend in ("JAX", "PYTORCH", "CUPY", "TENSORFLOW"):  # read by POT on its import
+    os.environ.setdefault(f"POT_BACKEND_DISABLE_{_backend}", "1")
+
+
+@cache
+def _emd():
+    import ot
+
+    return ot.emd
+
+
+def max_gain(
     rows: np.ndarray,
     cols: np.ndarray,
     supply: np.ndarray,
     demand: np.ndarray,
     gain: np.ndarray,
 ) -> np.ndarray:
-    """The largest volume over the allowed pairs, and of that volume the largest gain.
+    """The allocation over the allowed pairs with the largest total gain, at any volume.
 
-    The allowed pairs are ``(rows[k], cols[k])``; among the allocations that reach the
-    largest volume, the one with the largest total gain is returned.
+    The transportation problem ``max sum(gain * x)`` subject to row sums ``<= supply`` and
+    column sums ``<= demand``; pairs with ``gain <= 0`` never carry units.
 
     Args:
         rows: seller of each allowed pair.
@@ -50,34 +79,97 @@ def max_flow_min_cost(
         Units on each allowed pair.
 
     Raises:
-        RuntimeError: if OR-tools does not reach an optimum.
+        RuntimeError: if the network simplex does not reach an optimum.
     """
-    k, n, m = rows.size, supply.size, demand.size
-    total = float(max(supply.sum(), demand.sum()))
-    if k == 0 or total <= 0:
+    keep = gain > 0
+    x = np.zeros(rows.size)
+    x[keep] = _transport(rows[keep], cols[keep], -gain[keep], supply, demand, 0.0)
+    return x
+
+
+def max_flow_min_cost(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    supply: np.ndarray,
+    demand: np.ndarray,
+    gain: np.ndarray,
+) -> np.ndarray:
+    """The largest volume over the allowed pairs, and of that volume the largest gain.
+
+    Args:
+        rows: seller of each allowed pair.
+        cols: buyer of each allowed pair.
+        supply: ``(n,)`` seller capacities, ``>= 0``.
+        demand: ``(m,)`` buyer capacities, ``>= 0``.
+        gain: per-unit gain of each allowed pair (any sign).
+
+    Returns:
+        Units on each allowed pair: their total is within :data:`VOLUME_SLACK` (relative)
+        of the largest volume, and their gain the largest at that volume.
+
+    Raises:
+        RuntimeError: if the network simplex does not reach an optimum.
+    """
+    volume = _transport(rows, cols, -np.ones(rows.size), supply, demand, 0.0).sum()
+    if volume <= 0:
+        return np.zeros(rows.size)
+    return _transport(rows, cols, -gain, supply, demand, volume * (1 - VOLUME_SLACK))
+
+
+def _transport(
+    rows: np.ndarray,
+    cols: np.ndarray,
+    cost: np.ndarray,
+    supply: np.ndarray,
+    demand: np.ndarray,
+    volume: float,
+) -> np.ndarray:
+    """Least-cost flow over the pairs, moving at least ``volume`` between real agents."""
+    n, m, k = supply.size, demand.size, rows.size
+    supply = np.asarray(supply, dtype=float)
+    demand = np.asarray(demand, dtype=float)
+    scale = max(supply.sum(), demand.sum())
+    if k == 0 or scale <= 0:
         return np.zeros(k)
-    # divide before multiplying: a subnormal total or gain must not scale to infinity
-    cap_s = np.floor(supply / total * 2.0**QUANTITY_BITS).astype(np.int64)
-    cap_d = np.floor(demand / total * 2.0**QUANTITY_BITS).astype(np.int64)
-    largest = float(np.abs(gain).max())
-    unit = gain / largest if largest > 0 else np.zeros(k)
-    cost = -np.rint(unit * 2.0**GAIN_BITS).astype(np.int64)
-    source, sink = n + m, n + m + 1
-    inner = int(min(cap_s.sum(), cap_d.sum()))
-    tails = [np.full(n, source), rows, n + np.arange(m)]
-    heads = [np.arange(n), n + cols, np.full(m, sink)]
-    caps = [cap_s, np.full(k, inner, dtype=np.int64), cap_d]
-    costs = [np.zeros(n, np.int64), cost, np.zeros(m, np.int64)]
-    solver = min_cost_flow.SimpleMinCostFlow()
-    solver.add_arcs_with_capacity_and_unit_cost(
-        np.concatenate(tails).astype(np.int32),
-        np.concatenate(heads).astype(np.int32),
-        np.concatenate(caps),
-        np.concatenate(costs),
-    )
-    solver.set_nodes_supplies(np.array([source, sink], np.int32), np.array([inner, -inner]))
-    status = solver.solve_max_flow_with_min_cost()
-    if status != solver.OPTIMAL:
-        raise RuntimeError(f"network flow: OR-tools ended with status {status}")
-    flows = solver.flows(np.arange(n, n + k, dtype=np.int32))
-    return np.asarray(flows, dtype=float) / 2.0**QUANTITY_BITS * total
+    capacity_s = np.where(supply / scale < TINY, 0.0, supply / scale)
+    capacity_d = np.where(demand / scale < TINY, 0.0, demand / scale)
+    volume = volume / scale
+    if capacity_s.sum() <= 0 or capacity_d.sum() <= 0:
+        return np.zeros(k)
+    tails = np.concatenate([rows, np.arange(n), np.full(m, n), [n]])
+    heads = np.concatenate([cols, np.full(n, m), np.arange(m), [m]])
+    costs = np.concatenate([np.asarray(cost, dtype=float), np.zeros(n + m + 1)])
+    arcs = sp.coo_array((costs, (tails, heads)), shape=(n + 1, m + 1))  # zeros stay arcs
+    # the dummy buyer takes what sellers keep, the dummy seller gives what buyers miss
+    a = np.append(capacity_s, max(capacity_d.sum() - volume, 0.0))
+    b = np.append(capacity_d, max(capacity_s.sum() - volume, 0.0))
+    plan, log = _emd()(a, b, arcs, numItermax=MAX_ITERATIONS, log=True)
+    if log["result_code"] != 1:
+        raise RuntimeError(f"network simplex: {log['warning'] or 'no optimum'}")
+    plan = sp.coo_matrix(plan)
+    real = (plan.row < n) & (plan.col < m)
+    keys = rows.astype(np.int64) * (m + 1) + cols
+    found = plan.row[real].astype(np.int64) * (m + 1) + plan.col[real]
+    order = np.argsort(keys, kind="stable")
+    where = order[np.searchsorted(keys, found, sorter=order)]
+    x = np.zeros(k)
+    np.add.at(x, where, np.clip(plan.data[real], 0.0, None) * scale)
+    used = np.flatnonzero(x)
+    x[used] = _trim(x[used], rows[used], cols[used], supply, demand)
+    return x
+
+
+def _trim(x, rows, cols, supply, demand) -> np.ndarray:
+    """Scale saturated rows, then columns, to :data:`MARGIN` below their capacity.
+
+    The margin exceeds the rounding of any summation order of a row or column (at most
+    ``terms * 2.2e-16`` relative), so totals never exceed capacities however summed.
+    """
+    for index, capacity in ((rows, supply), (cols, demand)):
+        total = np.bincount(index, weights=x, minlength=capacity.size)
+        full = total > capacity * (1 - MARGIN)
+        if full.any():
+            ratio = np.ones(capacity.size)
+            ratio[full] = capacity[full] * (1 - MARGIN) / total[full]
+            x = x * ratio[index]
+    return x

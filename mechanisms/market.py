@@ -21,12 +21,14 @@ def _array(name: str, value: Any, *, ndim: tuple[int, ...]) -> np.ndarray:
     if arr.ndim not in ndim:
         allowed = " or ".join(f"{d}-D" for d in ndim)
         raise ValueError(f"Market.{name} must be {allowed}, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"Market.{name} contains NaN or inf")
-    if arr.size and np.abs(arr).max() > MAX_MAGNITUDE:
-        raise ValueError(
-            f"Market.{name} entries must lie within +-{MAX_MAGNITUDE:g}, got {np.abs(arr).max():g}"
-        )
+    if arr.size:  # two reductions, no temporaries: NaN propagates through min and max
+        lo, hi = arr.min(), arr.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"Market.{name} contains NaN or inf")
+        if max(-lo, hi) > MAX_MAGNITUDE:
+            raise ValueError(
+                f"Market.{name} entries must lie within +-{MAX_MAGNITUDE:g}, got {max(-lo, hi):g}"
+            )
     arr.setflags(write=False)
     return arr
 

@@ -4,6 +4,10 @@ Welfare of an allocation ``x`` is ``sum_ij (bid_ij - ask_ij) * x_ij`` where, for
 benchmark, ``bid`` holds the buyers' *true* values (net of processing cost) and ``ask`` the
 sellers' *true* sharing costs. Transfers cancel out and are not part of welfare.
 
+Linear values make the optimum a transportation problem, solved as a min-cost flow
+(``solver="FLOW"``, POT's network simplex, :func:`mechanisms.flow.max_gain`) or as an LP
+by a cvxpy solver (``HIGHS`` goes straight to scipy's HiGHS); the flow is the default.
+
 Buyer values may also be concave, with diminishing returns in quality-weighted units: with
 ``returns = Diminishing(weight, rate)``, buyer ``j`` loses ``rate_j / 2 * u_j**2`` where
 ``u_j = sum_i weight_i * x_ij`` are the quality-weighted units it receives. The planner then
@@ -16,16 +20,25 @@ import os
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import cvxpy as cp
 import numpy as np
-from scipy.optimize import linprog
 
+from mechanisms import flow
 from mechanisms.allocation import incidence
 from mechanisms.market import Market, Outcome
 
-DEFAULT_SOLVER = "HIGHS"
+if TYPE_CHECKING:
+    import cvxpy as cp
+
+FLOW = "FLOW"
+"""The network-flow solver of linear optima (POT's network simplex); not a cvxpy solver."""
+
+DEFAULT_SOLVER = FLOW
+"""The planner's solver for linear values; concave values default to :data:`CONCAVE_SOLVER`."""
+
+CONCAVE_SOLVER = "HIGHS"
+"""The cvxpy solver of the concave planner when none is named."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -107,6 +120,8 @@ def _program(n: int, m: int) -> _Program:
     linear part into a constraint (cvxpy densifies parametrized linear terms of quadratic
     objectives).
     """
+    import cvxpy as cp
+
     x = cp.Variable(n * m, nonneg=True)
     grid = cp.reshape(x, (n, m), order="C")
     gain = cp.Parameter(n * m)
@@ -138,11 +153,14 @@ def program(n: int, m: int) -> cp.Problem:
 
 
 def linear_optimum(market: Market, solver: str = DEFAULT_SOLVER) -> tuple[float, np.ndarray]:
-    """The linear-value optimum, a transportation LP over the pairs that can gain.
+    """The linear-value optimum, a transportation problem over the pairs that can gain.
 
     One variable per compatible pair with positive gain and positive quantities on both
-    sides (other pairs never trade at an optimum). ``HIGHS`` solves it directly
-    (``scipy.optimize.linprog``); any other cvxpy solver gets the same LP through cvxpy.
+    sides (other pairs never trade at an optimum). ``FLOW`` solves it as a min-cost flow
+    (:func:`mechanisms.flow.max_gain`, exact to double-precision rounding; its welfare is
+    that of the feasible allocation returned, so never above the optimum); ``HIGHS`` as an
+    LP through ``scipy.optimize.linprog``; any other cvxpy solver as the same LP through
+    cvxpy.
     Nothing is cached: memory grows with the usable pairs of this market only.
 
     Returns:
@@ -159,14 +177,22 @@ def linear_optimum(market: Market, solver: str = DEFAULT_SOLVER) -> tuple[float,
     rows, cols = np.nonzero(usable)
     if rows.size == 0:
         return 0.0, allocation
+    if solver == FLOW:
+        x = flow.max_gain(rows, cols, market.supply, market.demand, gain[rows, cols])
+        allocation[rows, cols] = x
+        return float(gain[rows, cols] @ x), allocation
     a_ub = incidence(rows, cols, n, m)
     b_ub = np.concatenate([market.supply, market.demand])
     if solver == "HIGHS":
+        from scipy.optimize import linprog
+
         result = linprog(-gain[rows, cols], A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
         if result.status != 0:
             raise RuntimeError(f"welfare LP failed: {result.message}")
         x, best = result.x, float(-result.fun)
     else:
+        import cvxpy as cp
+
         var = cp.Variable(rows.size, nonneg=True)
         problem = cp.Problem(cp.Maximize(gain[rows, cols] @ var), [a_ub @ var <= b_ub])
         problem.solve(solver=solver)
@@ -178,20 +204,24 @@ def linear_optimum(market: Market, solver: str = DEFAULT_SOLVER) -> tuple[float,
 
 
 def installed_solvers() -> list[str]:
-    """Cvxpy solvers available to the planner."""
-    return cp.installed_solvers()
+    """Solvers available to the planner: ``FLOW`` and every installed cvxpy solver."""
+    import cvxpy as cp
+
+    return [FLOW, *cp.installed_solvers()]
 
 
 def check_solver(solver: str) -> None:
-    """Refuse a solver name cvxpy does not have installed.
+    """Refuse a solver name that is neither ``FLOW`` nor an installed cvxpy solver.
 
     Raises:
         ValueError: naming the installed solvers.
     """
-    if solver not in cp.installed_solvers():
+    if solver == FLOW:
+        return
+    if solver not in installed_solvers():
         raise ValueError(
             f"welfare solver {solver!r} is not installed; installed: "
-            f"{', '.join(cp.installed_solvers())}"
+            f"{', '.join(installed_solvers())}"
         )
 
 
@@ -221,13 +251,13 @@ def _check_returns(market: Market, returns: Diminishing) -> None:
 
 
 def optimum(
-    market: Market, solver: str = DEFAULT_SOLVER, returns: Diminishing | None = None
+    market: Market, solver: str | None = None, returns: Diminishing | None = None
 ) -> Outcome:
     """The welfare-maximizing allocation on ``market``'s (true) values.
 
     Solves ``max sum((bid - ask) * x) [- diminishing-returns loss]`` subject to ``x >= 0``,
     row sums ``<= supply``, column sums ``<= demand`` and ``x = 0`` on incompatible pairs.
-    Linear values are a transportation LP over the pairs that can gain
+    Linear values are a transportation problem over the pairs that can gain
     (:func:`linear_optimum`), built per market and never cached. Diminishing returns make
     it a quadratic program, a cvxpy problem built once for the most recent market shape
     (:func:`program`) and re-solved by setting its parameters; it refuses markets of more
@@ -235,32 +265,44 @@ def optimum(
 
     Args:
         market: the market on true values.
-        solver: a cvxpy solver name, ``HIGHS`` by default.
+        solver: ``FLOW`` (linear values only) or a cvxpy solver name; ``None`` picks
+            :data:`DEFAULT_SOLVER` for linear values and :data:`CONCAVE_SOLVER` for concave.
         returns: diminishing returns of buyers' values; ``None`` for linear values.
 
     Returns:
         An outcome with the optimal allocation, no payments, and ``info["welfare"]``.
 
     Raises:
-        ValueError: if ``solver`` is not installed for cvxpy, ``returns`` has wrong shapes,
-            or a concave market has more than :data:`MAX_PROGRAM_PAIRS` pairs.
+        ValueError: if ``solver`` is not installed, is ``FLOW`` for concave values,
+            ``returns`` has wrong shapes, or a concave market has more than
+            :data:`MAX_PROGRAM_PAIRS` pairs.
         RuntimeError: if the solver does not reach an optimum.
     """
+    concave = returns is not None and bool(np.any(returns.rate > 0))
+    if solver is None:
+        solver = CONCAVE_SOLVER if concave else DEFAULT_SOLVER
     check_solver(solver)
+    if concave and solver == FLOW:
+        raise ValueError(
+            "welfare planner: the FLOW solver handles linear values only; diminishing "
+            "returns need a cvxpy solver (e.g. HIGHS)"
+        )
     n, m = market.shape
     if n == 0 or m == 0:
         return Outcome.empty(market, welfare=0.0, status="empty")
     if returns is not None:
         _check_returns(market, returns)
-    if returns is None or not np.any(returns.rate > 0):
+    if not concave:
         best, allocation = linear_optimum(market, solver)
-        info = {"welfare": best, "status": cp.OPTIMAL, "solver": solver}
+        info = {"welfare": best, "status": "optimal", "solver": solver}
         return Outcome(allocation, np.zeros(n), np.zeros(m), None, info)
     if n * m > MAX_PROGRAM_PAIRS:
         raise ValueError(
             f"welfare planner: diminishing returns on {n} x {m} = {n * m} pairs exceed the "
             f"concave program's limit of {MAX_PROGRAM_PAIRS} pairs"
         )
+    import cvxpy as cp
+
     prog = _program(n, m)
     cap = np.minimum(market.supply[:, None], market.demand[None, :])
     compatible = market.compatible_matrix()

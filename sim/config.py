@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cvxpy as cp
-
 import mechanisms
 from agents.strategies import strategy_names
 from crypto.costs import CalibratedCostModel, CostModel
@@ -66,6 +64,11 @@ def between(lo: float | None = None, hi: float | None = None, *, open_lo: bool =
 def one_of(*allowed: str) -> Check:
     """A check that a string is one of ``allowed``."""
     return lambda value: None if value in allowed else f"allowed: {', '.join(allowed)}"
+
+
+def welfare_solvers() -> list[str]:
+    """The planner's solvers (imports cvxpy)."""
+    return mechanisms.welfare.installed_solvers()
 
 
 def param(default: Any, check: Check | None = None) -> Any:
@@ -262,14 +265,25 @@ class SharesConfig:
 
 @dataclass(frozen=True)
 class DataValueConfig:
-    """How corporations' data is valued (see :mod:`crypto.valuation`).
+    """How corporations' data is valued (see :mod:`crypto.valuation`, docs/incentives.md).
 
     Attributes:
         method: ``units`` (quality-weighted units sold, no models), ``loo``
-            (leave-one-out), ``shapley`` (truncated Monte Carlo), ``exact_shapley``.
-        permutations: Monte Carlo permutations per round.
-        truncation: Monte Carlo truncation tolerance (accuracy points).
-        max_exact_players: ``exact_shapley`` values at most this many contributors a round.
+            (leave-one-out), ``shapley`` (exact for small games, else ``estimator``),
+            ``exact_shapley`` (every game exact).
+        scope: the cooperative games: ``solver`` (each buying solver's model is a game among
+            its sellers; a corporation's value is the sum over the solvers it sold to) or
+            ``pool`` (one game among all of a round's sellers, every industry's test rows).
+        exact_players: ``shapley`` values a game of at most this many players exactly
+            (``2^n`` models).
+        estimator: ``shapley``'s estimator for larger games: ``kernel`` (paired, stratified
+            KernelSHAP, ``samples`` coalitions per player) or ``permutation`` (truncated
+            Monte Carlo, ``permutations`` orders).
+        samples: the kernel estimator's coalitions per player.
+        permutations: the permutation estimator's random orders per game.
+        truncation: the permutation estimator stops an order at its first prefix within this
+            accuracy of the whole coalition (0: never).
+        max_exact_players: ``exact_shapley`` values games of at most this many players.
         rows_per_corporation: rows of synthetic industry data per corporation.
         test_rows: held-out rows per industry the models are scored on.
         epochs: gradient steps per model.
@@ -279,6 +293,10 @@ class DataValueConfig:
     """
 
     method: str = param("shapley", one_of("units", "loo", "shapley", "exact_shapley"))
+    scope: str = param("solver", one_of("solver", "pool"))
+    exact_players: int = param(6, between(0, 16))
+    estimator: str = param("kernel", one_of("kernel", "permutation"))
+    samples: int = param(12, between(1))
     permutations: int = param(4, between(1))
     truncation: float = param(0.005, between(0))
     max_exact_players: int = param(12, between(1))
@@ -513,13 +531,16 @@ class SimConfig:
         seed: seeds the model's random generator; same config and seed give identical results.
         rounds: number of rounds (Mesa steps).
         compute_optimum: solve the welfare planner every round (for efficiency); off for speed.
-        welfare_solver: cvxpy solver for the planner.
+        welfare_solver: the planner's solver: ``FLOW`` (network simplex, POT) or a cvxpy
+            solver (an LP; ``HIGHS`` through scipy).
     """
 
     seed: int = param(0, between(0))
     rounds: int = param(50, between(1))
     compute_optimum: bool = param(True)
-    welfare_solver: str = param("HIGHS", lambda v: one_of(*cp.installed_solvers())(v))
+    welfare_solver: str = param(
+        "FLOW", lambda v: None if v == "FLOW" else one_of(*welfare_solvers())(v)
+    )
     market: MarketConfig = field(default_factory=MarketConfig)
     mechanism: MechanismConfig = field(default_factory=MechanismConfig)
     agents: AgentsConfig = field(default_factory=AgentsConfig)

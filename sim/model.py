@@ -24,6 +24,7 @@ from sim.config import SimConfig
 from sim.incentives import BetaReputation, DataPool
 from sim.ledger import Ledger
 from sim.round import adaptation, enforcement, market, recording, settlement, work
+from sim.round.clock import StageClock
 from sim.round.records import (
     ADVERSARY_COLUMNS,
     GT_COLUMNS,
@@ -47,6 +48,7 @@ class MarketModel(mesa.Model):
     Attributes:
         ledger: money and token balances of every account.
         round: index of the next round to run (0-based).
+        clock: CPU seconds spent in each stage of the rounds run so far.
         regime: the incentive regime (:mod:`sim.regimes`), with its per-run state.
     """
 
@@ -60,6 +62,7 @@ class MarketModel(mesa.Model):
         self.seconds_per_unit = config.crypto.seconds_per_unit()
         self.ledger = Ledger()
         self.round = 0
+        self.clock = StageClock()
         self.issued = 0.0
         self.trades: list[pd.DataFrame] = []
         self.measurements: list[dict] = []
@@ -96,33 +99,49 @@ class MarketModel(mesa.Model):
 
     def step(self) -> None:
         """Run one round, stage by stage, and record it."""
-        entered = population.arrivals(self) if self.round > 0 else (0, 0)
-        rm = self.draw_market()
+        stage = self.clock.stage
+        with stage("population"):
+            entered = population.arrivals(self) if self.round > 0 else (0, 0)
+        with stage("market"):
+            rm = self.draw_market()
         ids = [a.unique_id for a in rm.corporations + rm.solvers]
         money_before = self.ledger.balances("money", ids)
 
-        outcome = self.regime.market.clear(self, rm)
-        settled = settlement.settle(self, rm, outcome)
+        with stage("clearing"):
+            outcome = self.regime.market.clear(self, rm)
+        with stage("settlement"):
+            settled = settlement.settle(self, rm, outcome)
 
-        accuracy = work.train_models(self, rm, settled)
-        work.execute(self, rm, settled)
-        gt_jobs = work.run_ground_truth(self, rm, settled.accepted)
+        with stage("models"):
+            accuracy = work.train_models(self, rm, settled)
+        with stage("work"):
+            work.execute(self, rm, settled)
+            gt_jobs = work.run_ground_truth(self, rm, settled.accepted)
 
-        rewards = enforcement.mint_rewards(self, rm, settled, accuracy)
-        slashing = enforcement.slash(self, rm, settled)
-        enforcement.update_reputation(self, rm, settled)
-        extracted = enforcement.extracted(self, rm, settled, rewards)
+        with stage("rewards"):
+            rewards = enforcement.mint_rewards(self, rm, settled, accuracy)
+        with stage("enforcement"):
+            slashing = enforcement.slash(self, rm, settled)
+            enforcement.update_reputation(self, rm, settled)
+            extracted = enforcement.extracted(self, rm, settled, rewards)
 
-        money = self.ledger.balances("money", ids) - money_before
-        exited = adaptation.adapt(self, rm, settled, rewards, slashing, money)
+        with stage("adaptation"):
+            money = self.ledger.balances("money", ids) - money_before
+            exited = adaptation.adapt(self, rm, settled, rewards, slashing, money)
 
-        recording.record_trades(self, rm, settled)
-        recording.record_adversaries(self, rm, settled, slashing, extracted)
-        observed = Observations(entered, exited, accuracy, gt_jobs, extracted)
-        row = recording.round_row(self, rm, outcome, settled, rewards, slashing, observed)
-        self.datacollector.add_table_row("rounds", dataclasses.asdict(row))
-        self.ledger.check(issued=self.issued)
+        with stage("records"):
+            recording.record_trades(self, rm, settled)
+            recording.record_adversaries(self, rm, settled, slashing, extracted)
+        with stage("optimum"):
+            welfare = recording.realized_welfare(rm, settled)
+            optimal = recording.optimal_welfare(self, rm, welfare)
+        with stage("records"):
+            observed = Observations(entered, exited, accuracy, gt_jobs, extracted, welfare, optimal)
+            row = recording.round_row(self, rm, outcome, settled, rewards, slashing, observed)
+            self.datacollector.add_table_row("rounds", dataclasses.asdict(row))
+            self.ledger.check(issued=self.issued)
         self.round += 1
+        self.clock.rounds += 1
 
     # ------------------------------------------------------------------ results
 

@@ -33,7 +33,13 @@ def test_emission_schedules():
 def test_simulation_mints_by_the_schedule():
     cfg = tiny_config(
         rounds=8,
-        incentives={"emission": {"schedule": "halving", "initial": 40, "halving_rounds": 3}},
+        incentives={
+            "emission": {"schedule": "halving", "initial": 40, "halving_rounds": 3},
+            # units: every seller's value is positive, so the data providers' part is minted
+            # in every round with trade (a round in which no seller's data raised any solver's
+            # model mints no data providers' part)
+            "data_value": {"method": "units"},
+        },
     )
     rounds = sim.run(cfg).rounds
     traded = rounds["volume"] > 0
@@ -248,21 +254,133 @@ def test_yuma_clips_a_minority_cabal_backing_a_lazy_solver():
     assert share_majority > 0.9
 
 
-def test_data_values_are_cached_across_rounds_when_the_data_did_not_change():
+def test_pool_values_are_cached_across_rounds_when_the_data_did_not_change():
     from sim.config import DataValueConfig
     from sim.incentives import DataPool
 
-    pool = DataPool(DataValueConfig(method="exact_shapley"), 6, 3, seed=0)
+    pool = DataPool(DataValueConfig(method="exact_shapley", scope="pool"), 6, 3, seed=0)
     for corp in range(4):
         pool.add(corp, corp % 3, 0.9, 8)
-    first = pool.values([0, 1, 2, 3], np.ones(4), np.random.default_rng(0))
+    sold = np.ones((4, 1))
+    industries = np.zeros(1, int)
+    first = pool.values([0, 1, 2, 3], sold, industries, np.random.default_rng(0))
     trained = pool.trained
     assert trained == 16
-    again = pool.values([0, 1, 2, 3], np.ones(4), np.random.default_rng(1))
+    again = pool.values([0, 1, 2, 3], sold, industries, np.random.default_rng(1))
     np.testing.assert_allclose(again, first)
     assert pool.trained == trained  # same sellers, same shares: nothing retrained
-    pool.values([0, 1, 2, 3], np.array([1, 1, 1, 0.5]), np.random.default_rng(2))
+    changed = np.array([[1], [1], [1], [0.5]])
+    pool.values([0, 1, 2, 3], changed, industries, np.random.default_rng(2))
     assert pool.trained == trained + 8  # only coalitions holding the changed seller
+
+
+def _full_mask_accuracy(pool, owners, shares, industries):
+    """Each solver's model the way it was trained before: one mask over every owner's rows."""
+    value = pool._value(owners)
+    weights = np.vstack([shares, np.ones((1, shares.shape[1]))])  # public rows: all
+    k, rows, _ = pool.x_test.shape
+    correct = value.correct(value.masks(weights.T)).reshape(-1, k, rows)
+    return correct[np.arange(len(industries)), industries].mean(axis=1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_models_on_bought_rows_only_match_the_whole_pool_mask(seed):
+    from sim.config import DataValueConfig
+    from sim.incentives import DataPool
+
+    rng = np.random.default_rng(seed)
+    pool = DataPool(DataValueConfig(), 9, 5, seed=seed)
+    n, m = 20, 8
+    for corp in range(n):
+        pool.add(corp, int(rng.integers(5)), float(rng.uniform(0.3, 1)), 16)
+    owners = list(range(n))
+    bought = rng.random((n, m)) < 0.2
+    shares = np.where(bought, np.where(rng.random((n, m)) < 0.5, 1.0, rng.random((n, m))), 0.0)
+    industries = rng.integers(5, size=m)
+    compact = pool.model_accuracy(owners, shares, industries)
+    full = _full_mask_accuracy(pool, owners, shares, industries)
+    # the same models; only float32 summation order differs: at most one test row flips
+    assert np.abs(compact - full).max() <= 1 / pool.x_test.shape[1] + 1e-12
+    nothing = np.zeros((n, m))  # public rows only: identical
+    np.testing.assert_array_equal(
+        pool.model_accuracy(owners, nothing, industries),
+        _full_mask_accuracy(pool, owners, nothing, industries),
+    )
+
+
+def test_solver_scope_sums_each_sellers_value_over_the_solvers_it_sold_to():
+    from crypto.valuation import exact_shapley
+    from sim.config import DataValueConfig
+    from sim.incentives import DataPool
+
+    pool = DataPool(DataValueConfig(method="exact_shapley"), 9, 3, seed=5)
+    for corp in range(5):
+        pool.add(10 + corp, corp % 3, 0.5 + 0.1 * corp, 16)
+    owners = [10, 11, 12, 13, 14]
+    shares = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.0], [0.0, 1.0, 0.0], [0.3, 0.2, 0.0],
+                       [0.0, 0.0, 0.0]])  # fmt: skip
+    industries = np.array([0, 2, 1])
+    values = pool.values(owners, shares, industries, np.random.default_rng(0))
+    expected = np.zeros(5)
+    for j in range(2):  # solver 2 bought nothing: no game
+        players = np.flatnonzero(shares[:, j] > 0)
+
+        def value(coalitions, players=players, j=j):
+            row, column = np.nonzero(np.asarray(coalitions, bool))
+            return pool._accuracy(
+                row,
+                np.asarray(owners)[players[column]],
+                shares[players[column], j],
+                np.full(len(coalitions), industries[j]),
+            )
+
+        expected[players] += exact_shapley(value, len(players))
+    np.testing.assert_allclose(values, expected, atol=1e-12)
+    assert values[4] == 0.0
+    accepted = shares * 10.0  # what the simulation passes: the trades only, sparse
+    sparse_shares = DataPool.shares_bought(accepted, np.full(5, 10.0))
+    assert sparse_shares.nnz == 6
+    again = pool.values(owners, sparse_shares, industries, np.random.default_rng(0))
+    np.testing.assert_allclose(again, values, atol=1e-12)
+    np.testing.assert_array_equal(
+        pool.model_accuracy(owners, sparse_shares, industries),
+        pool.model_accuracy(owners, shares, industries),
+    )
+    some = DataPool.shares_bought(accepted, np.full(5, 10.0), np.array([3, 0]))
+    np.testing.assert_allclose(some.toarray(), shares[[3, 0]])
+
+
+@pytest.mark.parametrize(
+    ("data_value", "message"),
+    [
+        ({"scope": "market"}, "incentives.data_value.scope: 'market' not allowed, allowed: solver"),
+        (
+            {"estimator": "tmc"},
+            "incentives.data_value.estimator: 'tmc' not allowed, allowed: kernel",
+        ),
+        ({"samples": 0}, "incentives.data_value.samples: 0 not allowed, must be >= 1"),
+        ({"exact_players": 17}, r"incentives.data_value.exact_players: 17 not allowed, must be in"),
+    ],
+)
+def test_bad_data_value_settings_are_one_line_errors(data_value, message):
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError, match=message) as info:
+        sim.SimConfig.from_dict({"incentives": {"data_value": data_value}})
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("scope", ["solver", "pool"])
+def test_simulation_values_data_under_either_scope(scope):
+    model = MarketModel(
+        tiny_config(rounds=3, incentives={"data_value": {"scope": scope, "exact_players": 3}})
+    )
+    for _ in range(model.config.rounds):
+        model.step()
+    rounds = model.rounds_frame()
+    assert (rounds["volume"] > 0).any()
+    assert model.pool.trained > 0
+    assert np.isfinite(rounds["tokens_corporations"]).all()
 
 
 @pytest.mark.parametrize("shift", [0.0, 3.0])

@@ -186,11 +186,14 @@ def test_records_stage_writes_the_round_row_from_the_stages_results():
     rewards = enforcement.mint_rewards(model, rm, settled, np.array([0.7, 0.7]))
     slashing = enforcement.slash(model, rm, settled)
     nothing = dict.fromkeys(("poisoner", "sybil", "lazy", "colluder"), 0.0)
-    observed = Observations((0, 0), (0, 0), np.array([0.6, 0.8]), 0, nothing)
+    welfare = recording.realized_welfare(rm, settled)
+    optimal = recording.optimal_welfare(model, rm, welfare)
+    observed = Observations((0, 0), (0, 0), np.array([0.6, 0.8]), 0, nothing, welfare, optimal)
     row = recording.round_row(model, rm, outcome, settled, rewards, slashing, observed)
     assert row.welfare == pytest.approx(5 * (3.0 - 1.0) + 5 * (3.0 - 1.0))
-    best = mechanisms.welfare.optimum(rm.true).info["welfare"]
+    best = mechanisms.welfare.optimum(rm.true, solver="HIGHS").info["welfare"]
     assert row.optimal_welfare == pytest.approx(best)
+    assert row.efficiency <= 1.0
     assert row.price == 2.0 and row.volume == 10.0 and row.trades == 2
     assert row.model_accuracy == pytest.approx(0.7)
     recording.record_trades(model, rm, settled)

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from agents import Adaptive, Markup, Shading, Truthful
+from agents import Adaptive, Markup, Shading, Strategy, Truthful
+from agents.strategies import report_all
 
 
 def test_truthful_reports_true_values():
@@ -46,3 +47,27 @@ def test_adaptive_buyer_shades_after_full_fills():
     s = Adaptive("buy", step=0.2, max_factor=0.5)
     s.learn(offered=5, traded=5)
     np.testing.assert_allclose(s.report(np.array([10.0])), [8.0])
+
+
+class _Doubling(Strategy):
+    """A plug-in that reports twice its true values: not a factor strategy."""
+
+    name = "doubling"
+
+    def report(self, true):
+        return 2 * np.asarray(true)
+
+
+def test_report_all_equals_each_agents_own_report():
+    rng = np.random.default_rng(4)
+    strategies = [
+        Truthful("sell"),
+        Markup("sell", 0.3),
+        Shading("buy", 0.2),
+        Adaptive("buy", 0.05, 0.5, 0.25),
+        _Doubling("sell"),
+    ]
+    true = rng.normal(size=(len(strategies), 7))
+    expected = np.array([s.report(row) for s, row in zip(strategies, true, strict=True)])
+    np.testing.assert_array_equal(report_all(strategies, true), expected)
+    assert report_all([], np.zeros((0, 3))).shape == (0, 3)

@@ -5,6 +5,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
 import pandas as pd
@@ -15,6 +16,10 @@ from filelock import FileLock
 from tests.test_cli import INTENTLAB, TINY, intentlab
 
 TABLES = ("rounds.parquet", "trades.parquet", "agents.parquet", "adversaries.parquet")
+#: How the local launcher runs a two-job sweep here (in parallel where there are two cores).
+TWO_JOBS = "launching 2 jobs " + (
+    "on 2 worker processes" if len(os.sched_getaffinity(0)) > 1 else "one after the other"
+)
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +40,8 @@ def sweeps(tmp_path_factory):
 
 def test_local_parallel_sweep_equals_the_serial_one(sweeps):
     root, parallel = sweeps
-    assert "LokyBackend" in parallel.stdout + parallel.stderr  # it ran on the joblib launcher
+    # it ran on the local launcher, in forked workers (one per core, here two jobs)
+    assert f"LocalLauncher: {TWO_JOBS}" in parallel.stdout
     for job in ("0", "1"):
         for name in (*TABLES, "config.yaml", "DONE"):
             a = (root / "parallel" / job / name).read_bytes()
@@ -214,10 +220,11 @@ def test_figures_of_a_preset_run_it_small(tmp_path):
     assert manifest["figures"][0]["experiment"] == "mechanism_comparison"
 
 
-@pytest.mark.parametrize("launcher", ["ray", "submitit_local"])
+@pytest.mark.parametrize("launcher", ["ray", "submitit_local", "joblib"])
 def test_ray_and_submitit_launchers_give_the_same_results(sweeps, launcher):
     # ray: a local Ray started by the launcher (a cluster address by config);
-    # submitit_local: the Slurm launcher's local executor (same code path as submitit_slurm)
+    # submitit_local: the Slurm launcher's local executor (same code path as submitit_slurm);
+    # joblib: Hydra's joblib launcher (loky), the local default before the local launcher
     root, _ = sweeps
     out = root / launcher
     result = intentlab(
@@ -229,3 +236,90 @@ def test_ray_and_submitit_launchers_give_the_same_results(sweeps, launcher):
         assert (out / job / "DONE").is_file(), (launcher, job)
         for name in (*TABLES, "config.yaml"):
             assert (out / job / name).read_bytes() == (root / "serial" / job / name).read_bytes()
+
+
+def test_a_parallel_sweep_stops_like_a_serial_one_when_a_job_exits(sweeps, tmp_path):
+    # both jobs find a complete run of another config: each exits 2, no third job starts
+    root, _ = sweeps
+    sweep = tmp_path / "sweep"
+    shutil.copytree(root / "serial", sweep)
+    other = intentlab(
+        "run", "-m", "seed=0,1,2", "market=small", "rounds=4", f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert other.returncode == 2
+    lines = [line for line in other.stderr.splitlines() if "error" in line]
+    assert lines and all("holds a complete run of another configuration" in x for x in lines)
+    assert "Traceback" not in other.stderr
+    assert not (sweep / "2").exists()
+
+
+def test_a_one_worker_local_sweep_runs_in_the_sweep_process(sweeps, tmp_path):
+    root, _ = sweeps
+    sweep = tmp_path / "sweep"
+    result = intentlab(
+        "run", "-m", "seed=0,1", *TINY, "hydra.launcher.n_jobs=1", f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "LocalLauncher: launching 2 jobs one after the other" in result.stdout
+    for job in ("0", "1"):
+        for name in (*TABLES, "config.yaml", "DONE"):
+            assert (sweep / job / name).read_bytes() == (root / "serial" / job / name).read_bytes()
+
+
+def test_local_launcher_settings_and_job_count():
+    from hydra import compose, initialize_config_dir
+
+    from experiments import CONFIG_DIR, launcher
+
+    with pytest.raises(ValueError, match="n_jobs: 0 not allowed"):
+        launcher.LocalLauncher(n_jobs=0)
+    with pytest.raises(ValueError, match="threads: 0 not allowed"):
+        launcher.LocalLauncher(threads=0)
+
+    class Context:  # what expected_jobs reads of Hydra's context
+        config_loader = None
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        plain = compose("config", return_hydra_config=True)
+        preset = compose("config", ["experiment=network_effects"], return_hydra_config=True)
+    plain.hydra.overrides.task = ["seed=0,1,2", "mechanism=dutch,vcg", "rounds=3"]
+    assert launcher.expected_jobs(plain, Context()) == 6
+    assert launcher.expected_jobs(preset, Context()) == 9  # its sweeper params: 3 x 3
+
+
+def test_a_sweep_through_the_hydra_entry_point_equals_the_serial_one(sweeps, tmp_path):
+    # without `intentlab run`, nothing forks before Hydra sets the launcher up: it forks then
+    root, _ = sweeps
+    sweep = tmp_path / "sweep"
+    code = "import sys; from experiments.run import main; sys.argv[0] = 'run'; main()"
+    result = subprocess.run(
+        [sys.executable, "-c", code, "-m", "seed=0,1", *TINY, f"hydra.sweep.dir={sweep}"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert f"LocalLauncher: {TWO_JOBS}" in result.stdout
+    for job in ("0", "1"):
+        for name in (*TABLES, "config.yaml", "DONE"):
+            assert (sweep / job / name).read_bytes() == (root / "serial" / job / name).read_bytes()
+
+
+def test_a_failed_job_travels_back_with_its_traceback():
+    from hydra.core.utils import JobReturn, JobStatus
+
+    from experiments import launcher
+
+    def fail():
+        raise ValueError("boom")
+
+    try:
+        fail()
+    except ValueError as exc:
+        failed = JobReturn(status=JobStatus.FAILED, _return_value=exc)
+    sent = launcher._portable(failed, 3)
+    assert "in fail" in "".join(sent._return_value.__notes__)  # the worker's traceback
+    unpicklable = ValueError(lambda: None)  # its argument cannot be pickled
+    sent = launcher._portable(JobReturn(status=JobStatus.FAILED, _return_value=unpicklable), 4)
+    assert isinstance(sent._return_value, RuntimeError)
+    assert "job #4: its result could not be sent back" in str(sent._return_value)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from crypto.data import IndustryData
-from crypto.train import TrainConfig, accuracy, backend, train, train_subsets
+from crypto.train import TrainConfig, accuracy, backend, train, train_rowsets, train_subsets
 
 
 @pytest.fixture(scope="module")
@@ -78,6 +78,37 @@ def test_vmapped_subsets_equal_separate_training(data, hidden):
         assert accs[k] == pytest.approx(float(accuracy(alone, te.x, te.y)))
 
 
+@pytest.mark.parametrize("hidden", [0, 8])
+def test_row_sets_train_the_same_models_as_separate_training(data, hidden):
+    # each model its own rows and weights, padded to one length with weight-0 rows: the
+    # same loss, start and steps as training each row set alone (float order aside)
+    _, tr, te = data
+    rng = np.random.default_rng(7)
+    counts = [3, 40, 64, 17]
+    x = np.zeros((4, 64, tr.x.shape[1]), np.float32)
+    y = np.zeros((4, 64), np.float32)
+    w = np.zeros((4, 64), np.float32)
+    picks = [rng.choice(tr.rows, k, replace=False) for k in counts]
+    weights = [rng.uniform(0.1, 1.0, k).astype(np.float32) for k in counts]
+    for k, (rows, weight) in enumerate(zip(picks, weights, strict=True)):
+        x[k, : len(rows)], y[k, : len(rows)], w[k, : len(rows)] = tr.x[rows], tr.y[rows], weight
+    cfg = TrainConfig(epochs=100, hidden=hidden)
+    batched = train_rowsets(x, y, w, cfg, seed=2)
+    for k, (rows, weight) in enumerate(zip(picks, weights, strict=True)):
+        mask = np.zeros((1, tr.rows), np.float32)
+        mask[0, rows] = weight  # the mask path over the whole pool: the reference
+        alone = train_subsets(tr.x, tr.y, mask, cfg, seed=2)
+        for name, value in alone.items():
+            np.testing.assert_allclose(
+                np.asarray(batched[name][k]), np.asarray(value[0]), atol=2e-5
+            )
+        single = {name: value[k] for name, value in batched.items()}
+        reference = {name: value[0] for name, value in alone.items()}
+        assert float(accuracy(single, te.x, te.y)) == pytest.approx(
+            float(accuracy(reference, te.x, te.y)), abs=1 / te.rows
+        )
+
+
 def test_bad_inputs_raise(data):
     _, tr, _ = data
     with pytest.raises(ValueError, match="masks must have shape"):
@@ -88,3 +119,7 @@ def test_bad_inputs_raise(data):
         train(tr.x[:, 0], tr.y)
     with pytest.raises(ValueError, match="TrainConfig"):
         TrainConfig(epochs=0)
+    with pytest.raises(ValueError, match="models, rows, features"):
+        train_rowsets(tr.x, tr.y, np.ones(tr.rows))
+    with pytest.raises(ValueError, match="non-negative"):
+        train_rowsets(tr.x[None], tr.y[None], -np.ones((1, tr.rows)))

@@ -63,7 +63,8 @@ class DataValueRewards(RewardRule):
         else:
             data_value[contributors] = model.pool.values(
                 [corps[i].unique_id for i in contributors],
-                sold[contributors] / rm.supply[contributors],
+                model.pool.shares_bought(accepted, rm.supply, contributors),
+                rm.tasks.industry,
                 model.valuation_rng,
             )
         score = np.maximum(data_value, 0.0)
@@ -76,17 +77,23 @@ class DataValueRewards(RewardRule):
             tokens_s = emission * inc.shares.solvers * work / work.sum()
         if stake_v.sum() > 0:
             tokens_v = emission * inc.shares.validators * stake_v / stake_v.sum()
-        basis = accepted * score[:, None]
-        basis = np.where(basis.sum(axis=0) > 0, basis, accepted)
-        split = np.divide(basis, basis.sum(axis=0), out=np.zeros_like(basis), where=basis > 0)
-        paid = inc.revenue_share * settled.fees[None, :] * split
+        # the revenue share, over the trades only (row-major order)
+        sellers, buyers = np.nonzero(accepted)
+        units = accepted[sellers, buyers]
+        basis = units * score[sellers]
+        valued = np.bincount(buyers, basis, minlength=m) > 0
+        basis = np.where(valued[buyers], basis, units)
+        total = np.bincount(buyers, basis, minlength=m)[buyers]
+        split = np.divide(basis, total, out=np.zeros_like(basis), where=basis > 0)
+        paid = inc.revenue_share * settled.fees[buyers] * split
         model.ledger.transfer(
             "money",
-            [s.unique_id for s in solvers] * n,
-            [c.unique_id for c in corps for _ in range(m)],
-            paid.ravel(),
+            [solvers[j].unique_id for j in buyers],
+            [corps[i].unique_id for i in sellers],
+            paid,
         )
-        return Rewards(tokens_c, tokens_s, tokens_v, paid.sum(axis=1), data_value)
+        shared = np.bincount(sellers, paid, minlength=n)
+        return Rewards(tokens_c, tokens_s, tokens_v, shared, data_value)
 
 
 class IntentMarket(Regime):

@@ -9,6 +9,7 @@ import numpy as np
 
 import mechanisms
 from agents import Corporation, MarketAgent, Solver, compatibility
+from agents.market_agents import asks, bids, sharing_costs
 from sim.round.records import RoundMarket
 
 if TYPE_CHECKING:
@@ -22,7 +23,7 @@ def draw_market(model: ModelState) -> RoundMarket:
     """
     cfg, r = model.config, model.round
     corps, solvers = model.active(Corporation), model.active(Solver)
-    n, m = len(corps), len(solvers)
+    m = len(solvers)
     tasks = model.task_stream.draw(m, model.rng)
     if cfg.market.congestion > 0 and m > 0:  # solvers crowd each other's clients
         tasks = dataclasses.replace(tasks, fee=tasks.fee * m**-cfg.market.congestion)
@@ -32,7 +33,7 @@ def draw_market(model: ModelState) -> RoundMarket:
             corp.intent = dataclasses.replace(corp.intent, expiry=r + duration - 1)
 
     leak = 0.0 if cfg.crypto.encryption else cfg.crypto.leakage_cost  # shared in the clear
-    kappa = np.array([c.costs(tasks.industry) for c in corps]).reshape(n, m) + leak
+    kappa = sharing_costs(corps, tasks.industry) + leak
     quality = np.array([c.quality for c in corps])
     true_quality = np.array([c.true_quality for c in corps])
     proc_cost = np.array([s.processing_cost for s in solvers])
@@ -59,14 +60,14 @@ def draw_market(model: ModelState) -> RoundMarket:
         cost = np.array([c.sharing_cost for c in corps]) + leak
         worth = tasks.fee - proc_cost
         net = keep * tasks.fee - proc_cost
-        ask = np.array([c.ask(cost[i : i + 1])[0] for i, c in enumerate(corps)])
-        bid = np.array([s.bid(net[j : j + 1])[0] for j, s in enumerate(solvers)])
+        ask = asks(corps, cost)
+        bid = bids(solvers, net)
         bid = bid - shading * np.abs(bid)
         reported = mechanisms.Market(supply, capacity, ask, bid)
         true = mechanisms.Market(supply, capacity, cost, worth)
     else:
-        ask = np.array([c.ask(kappa[i]) for i, c in enumerate(corps)]).reshape(n, m)
-        bid = np.array([s.bid(believed[:, j]) for j, s in enumerate(solvers)]).reshape(m, n).T
+        ask = asks(corps, kappa)
+        bid = bids(solvers, believed.T).T
         bid = bid - shading[None, :] * np.abs(bid)
         reported = mechanisms.Market(supply, capacity, ask, bid, compatible)
         true = mechanisms.Market(supply, capacity, kappa, value, compatible)

@@ -153,6 +153,27 @@ def agents_frame(model: ModelState) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values("agent", ignore_index=True)
 
 
+def realized_welfare(rm: RoundMarket, settled: Settlement) -> float:
+    """Welfare of the executed trades on true costs and values (a lazy model is worthless)."""
+    realized = np.where(settled.lazy[None, :], 0.0, rm.value)
+    return float(((realized - rm.cost) * settled.accepted).sum())
+
+
+def optimal_welfare(model: ModelState, rm: RoundMarket, realized: float) -> float:
+    """The planner's optimum on true values, ``nan`` unless ``compute_optimum``.
+
+    The executed trades are a feasible allocation of the true market, so their welfare
+    ``realized`` (:func:`realized_welfare`) is a lower bound of the optimum too: the larger
+    of it and the planner's is recorded (every solver is exact only to its floating-point
+    tolerance), and efficiency never exceeds 1.
+    """
+    cfg = model.config
+    if not cfg.compute_optimum:
+        return float("nan")
+    planned = mechanisms.welfare.optimum(rm.true, solver=cfg.welfare_solver).info["welfare"]
+    return max(planned, realized)
+
+
 def round_row(
     model: ModelState,
     rm: RoundMarket,
@@ -165,13 +186,7 @@ def round_row(
     """The round's row of ``rounds.parquet``."""
     cfg = model.config
     corps, solvers, accepted = rm.corporations, rm.solvers, settled.accepted
-    realized = np.where(settled.lazy[None, :], 0.0, rm.value)  # a lazy model is worthless
-    welfare = float(((realized - rm.cost) * accepted).sum())
-    optimal = (
-        mechanisms.welfare.optimum(rm.true, solver=cfg.welfare_solver).info["welfare"]
-        if cfg.compute_optimum
-        else float("nan")
-    )
+    welfare, optimal = observed.welfare, observed.optimal
     volume = float(accepted.sum())
     revenue = float((settled.seller_price * accepted).sum())
     sold, bought = accepted.sum(axis=1), accepted.sum(axis=0)

@@ -222,7 +222,8 @@ class Observations(NamedTuple):
 
     ``entered`` and ``exited`` count (corporations, solvers); ``accuracy`` is each solver's
     model accuracy; ``gt_jobs`` the real jobs run; ``extracted`` the value cheaters took,
-    by adversary kind.
+    by adversary kind; ``welfare`` the executed trades' welfare on true values and
+    ``optimal`` the planner's optimum (``nan`` if not computed).
     """
 
     entered: tuple[int, int]
@@ -230,3 +231,5 @@ class Observations(NamedTuple):
     accuracy: np.ndarray
     gt_jobs: int
     extracted: dict[str, float]
+    welfare: float = 0.0
+    optimal: float = float("nan")

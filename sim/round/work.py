@@ -23,14 +23,11 @@ def train_models(model: ModelState, rm: RoundMarket, settled: Settlement) -> np.
 
     Models are trained with JAX on the rows each solver bought (weighted by the share
     of each seller's supply) and the public rows; a lazy solver returns random weights.
+    Each model gathers only its own sellers' rows and all solvers train in a few batched
+    calls (:meth:`sim.incentives.DataPool.model_accuracy`), so the cost grows with the
+    trades.
     """
-    accepted = settled.accepted
-    shares = np.divide(
-        accepted,
-        rm.supply[:, None],
-        out=np.zeros_like(accepted),
-        where=rm.supply[:, None] > 0,
-    )
+    shares = model.pool.shares_bought(settled.accepted, rm.supply)  # one entry per trade
     ids = [c.unique_id for c in rm.corporations]
     accuracy = model.pool.model_accuracy(ids, shares, rm.tasks.industry)
     lazy = settled.lazy

@@ -1,0 +1,528 @@
+"""The local launcher (``hydra/launcher=local``, the default): a sweep's jobs on local cores.
+
+Hydra's joblib launcher starts fresh worker processes that import everything again and
+compile JAX's programs again, so a sweep of short runs there was slower than a serial one.
+This launcher forks its workers instead, so that what a job needs is imported once per
+sweep and compiled once per worker:
+
+* The sweep's process, once it has imported the simulation (but no JAX:
+  ``tests/test_startup.py``), forks one *zygote*: ``intentlab run -m`` does so
+  (:func:`prefork`) before Hydra starts, otherwise the launcher does when Hydra sets it up.
+  The zygote imports the ``preload`` modules (JAX, matplotlib, ...) while Hydra composes
+  the jobs' configs, then forks the workers, which start with everything imported. Configs
+  the sweep's process composes while the zygote is still importing go to the workers with
+  their jobs.
+* Each worker runs job after job (the next job goes to the first worker free), so JAX's
+  programs are compiled once per worker, or loaded from JAX's persistent cache
+  (:mod:`crypto.jaxcache`) where another process compiled them before.
+* Each worker computes on ``threads`` threads (``XLA_FLAGS``, ``OMP_NUM_THREADS``, ...), so
+  the workers do not fight over the cores.
+
+A job runs exactly as on Hydra's basic (serial) launcher: same composed config, same output
+directory, same results. With one worker (``n_jobs: 1``, one core, a sweep of one job),
+where ``fork`` is not the safe choice (not Linux) or once JAX has started computing in the
+sweep's process, the jobs run one after the other in the sweep's process, like ``basic``.
+
+A job that exits (``sys.exit``, as ``intentlab run`` does on a bad config or a directory in
+use) stops the sweep as on the basic launcher: no further job starts, the running ones
+finish, and the sweep exits with the job's status. A worker that dies fails the sweep;
+finished jobs are kept.
+
+Hydra loads launchers only from its ``hydra_plugins`` package: :func:`register` puts
+``experiments/plugins`` (``hydra_plugins.intentlab_launcher``) on the module path.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures as cf
+import importlib
+import logging
+import multiprocessing as mp
+import os
+import pickle
+import sys
+import time
+import traceback
+from collections import deque
+from collections.abc import Iterator, Sequence
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from hydra.core.utils import (
+    JobReturn,
+    JobStatus,
+    configure_log,
+    filter_overrides,
+    run_job,
+    setup_globals,
+)
+from hydra.plugins.launcher import Launcher
+from hydra.types import HydraContext, TaskFunction
+from omegaconf import DictConfig, open_dict
+
+log = logging.getLogger(__name__)
+
+#: The directory holding the ``hydra_plugins`` namespace package of this launcher.
+PLUGIN_DIR = Path(__file__).resolve().parent / "plugins"
+#: Thread-count variables set for the workers (read by the libraries a worker starts, and
+#: by the processes it starts).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+#: The XLA flag that makes single-threaded workers' JAX programs single-threaded.
+SINGLE_THREADED_XLA = "--xla_cpu_multi_thread_eigen=false"
+
+_launcher: LocalLauncher | None = None  # the launcher whose jobs a zygote's workers run
+_early: _Zygote | None = None  # forked by prefork(), taken by the next setup()
+
+
+def register() -> None:
+    """Make the local launcher loadable by Hydra (``hydra/launcher=local``).
+
+    Puts :data:`PLUGIN_DIR` on ``sys.path``, where Hydra's plugin scan finds
+    ``hydra_plugins.intentlab_launcher``; if Hydra has scanned its plugins already, registers
+    the launcher with it directly.
+    """
+    path = str(PLUGIN_DIR)
+    if path not in sys.path:
+        sys.path.append(path)
+    from hydra.core.plugins import Plugins
+    from hydra.core.singleton import Singleton
+
+    if Plugins in Singleton._instances:
+        from hydra_plugins.intentlab_launcher import LocalLauncher as Plugin
+
+        Plugins.instance().register(Plugin)
+
+
+def prefork() -> None:
+    """Fork the zygote now, before Hydra starts, so that it preloads while Hydra composes.
+
+    For ``intentlab run -m`` on the local launcher, once the simulation is imported. The
+    zygote preloads the modules of ``configs/hydra/launcher/local.yaml``; the next
+    :meth:`LocalLauncher.setup` takes it (its own ``preload`` and ``threads`` apply at
+    launch) and sends it Hydra's state then. A zygote no launcher takes ends with the
+    process. Does nothing where workers would not be forked (:func:`can_fork`, one core).
+    """
+    global _early
+    if _early is not None or cores() < 2 or not can_fork()[0]:
+        return
+    import yaml
+
+    from experiments import CONFIG_DIR
+
+    settings = yaml.safe_load((CONFIG_DIR / "hydra" / "launcher" / "local.yaml").read_text())
+    _early = _Zygote(settings.get("preload") or [])
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> tuple[bool, str]:
+    """Whether workers may be forked from this process, and why not if they may not."""
+    if not sys.platform.startswith("linux"):
+        return False, f"fork is not the safe choice on {sys.platform}"
+    if "jax" in sys.modules:
+        from jax._src.xla_bridge import backends_are_initialized
+
+        if backends_are_initialized():  # JAX's threads do not survive a fork
+            return False, "JAX has started computing in this process"
+    return True, ""
+
+
+def expected_jobs(config: DictConfig, hydra_context: HydraContext) -> int | None:
+    """How many jobs Hydra's basic sweeper will launch for ``config``; None if not known."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    sweeper = config.hydra.sweeper
+    if not str(sweeper.get("_target_", "")).endswith(".BasicSweeper"):
+        return None
+    try:
+        params = [f"{k}={v}" for k, v in (sweeper.get("params") or {}).items()]
+        arguments = [*params, *config.hydra.overrides.task]
+        parser = OverridesParser.create(config_loader=hydra_context.config_loader)
+        batches = BasicSweeper.split_arguments(parser.parse_overrides(arguments), None)
+        return sum(len(batch) for batch in batches)
+    except Exception:  # Hydra reports bad overrides itself, later
+        return None
+
+
+class LocalLauncher(Launcher):
+    """Run a sweep's jobs in forked workers, job after job; see the module docstring.
+
+    Args:
+        n_jobs: workers; -1 (or None): one per core (:func:`cores`); never more than jobs.
+        threads: threads per worker (None: the libraries' defaults).
+        preload: modules imported once, before the workers are forked.
+    """
+
+    def __init__(
+        self, n_jobs: int | None = -1, threads: int | None = 1, preload: Sequence[str] = ()
+    ) -> None:
+        if n_jobs is not None and (n_jobs == 0 or n_jobs < -1):
+            raise ValueError(f"hydra.launcher.n_jobs: {n_jobs} not allowed, must be -1 or >= 1")
+        if threads is not None and threads < 1:
+            raise ValueError(f"hydra.launcher.threads: {threads} not allowed, must be >= 1")
+        self.n_jobs = n_jobs
+        self.threads = threads
+        self.preload = list(preload)
+        self.config: DictConfig | None = None
+        self.hydra_context: HydraContext | None = None
+        self.task_function: TaskFunction | None = None
+        self.workers = 1
+        self._zygote: _Zygote | None = None
+
+    def setup(
+        self, *, hydra_context: HydraContext, task_function: TaskFunction, config: DictConfig
+    ) -> None:
+        """Keep what the jobs need; fork the zygote, which preloads while Hydra composes."""
+        self.config = config
+        self.hydra_context = hydra_context
+        self.task_function = task_function
+        workers = cores() if self.n_jobs in (None, -1) else self.n_jobs
+        jobs = expected_jobs(config, hydra_context)
+        self.workers = max(1, min(workers, jobs or workers))
+        global _early
+        early, _early = _early, None
+        if self.workers > 1 and can_fork()[0]:
+            self._zygote = early or _Zygote(self.preload, self)
+        elif early is not None:
+            early.close()
+
+    def launch(
+        self, job_overrides: Sequence[Sequence[str]], initial_job_idx: int
+    ) -> Sequence[JobReturn]:
+        """Run the jobs and return their results in job order.
+
+        Raises:
+            SystemExit: with a job's status, if a job exited.
+            RuntimeError: if a worker died.
+        """
+        setup_globals()
+        assert self.config is not None
+        configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+        Path(str(self.config.hydra.sweep.dir)).mkdir(parents=True, exist_ok=True)
+        zygote, self._zygote = self._zygote, None  # one launch per zygote
+        workers = min(self.workers, len(job_overrides))
+        if zygote is None and workers > 1:
+            ok, why = can_fork()
+            if ok:
+                zygote = _Zygote(self.preload, self)
+            else:
+                log.warning(f"LocalLauncher: running the jobs one after the other: {why}")
+        where = f"on {workers} worker processes" if zygote else "one after the other"
+        log.info(f"LocalLauncher: launching {len(job_overrides)} jobs {where}")
+        for idx, overrides in enumerate(job_overrides):
+            log.info(f"\t#{initial_job_idx + idx} : {' '.join(filter_overrides(overrides))}")
+        if zygote is None:
+            return [self.execute(initial_job_idx + k, o) for k, o in enumerate(job_overrides)]
+        try:
+            configs = {}  # composed here while the zygote preloads: the workers need not
+            for k, overrides in enumerate(job_overrides):
+                if zygote.ready():
+                    break
+                configs[k] = self.job_config(initial_job_idx + k, overrides)
+            return zygote.run(self, job_overrides, initial_job_idx, workers, configs)
+        finally:
+            zygote.close()
+
+    def job_config(self, idx: int, overrides: Sequence[str]) -> DictConfig:
+        """Job ``idx``'s config, composed as Hydra's basic launcher composes it."""
+        assert self.config is not None and self.hydra_context is not None
+        setup_globals()
+        config = self.hydra_context.config_loader.load_sweep_config(self.config, list(overrides))
+        with open_dict(config):
+            config.hydra.job.id = idx
+            config.hydra.job.num = idx
+        return config
+
+    def execute(
+        self, idx: int, overrides: Sequence[str], config: DictConfig | None = None
+    ) -> JobReturn:
+        """Run job ``idx`` in this process, as Hydra's basic launcher does.
+
+        Args:
+            idx: the job's number.
+            overrides: the job's overrides.
+            config: its config if composed already (:meth:`job_config`).
+        """
+        assert self.config is not None and self.hydra_context is not None
+        assert self.task_function is not None
+        if config is None:
+            config = self.job_config(idx, overrides)
+        setup_globals()
+        try:
+            return run_job(
+                hydra_context=self.hydra_context,
+                task_function=self.task_function,
+                config=config,
+                job_dir_key="hydra.sweep.dir",
+                job_subdir_key="hydra.sweep.subdir",
+            )
+        finally:
+            configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+
+
+class _Zygote:
+    """The process the workers are forked from, and the sweep's end of its pipe.
+
+    Forked from the sweep's process, it imports ``preload`` and says ``("ready",)``, waits
+    for the jobs (with the configs the sweep's process composed meanwhile, the launcher's
+    threads and preload, and Hydra's state if it was forked before the launcher was set
+    up), forks the workers, hands them the jobs and sends back each result as it comes:
+    ``("done", k, JobReturn)``, ``("exit", k, status)``, ``("died", k, why)``, then
+    ``("end",)``.
+
+    Args:
+        preload: modules to import before the jobs come.
+        launcher: the launcher, if it is set up already (the zygote inherits it).
+    """
+
+    def __init__(self, preload: Sequence[str], launcher: LocalLauncher | None = None) -> None:
+        global _launcher
+        _launcher = launcher  # the zygote and its workers inherit it
+        self.inherits = launcher is not None  # else Hydra's state goes with the jobs
+        self.launched = False
+        context = mp.get_context("fork")
+        self.conn, child = context.Pipe()
+        for stream in (sys.stdout, sys.stderr):  # or the zygote would print it again
+            stream.flush()
+        self.process = context.Process(
+            target=_zygote,
+            args=(child, self.conn, list(preload)),
+            name="intentlab-zygote",
+        )
+        self.process.start()
+        child.close()
+        self._ready = False
+        atexit.register(self.close)  # the sweep may end before it launches (a bad override)
+
+    def ready(self) -> bool:
+        """Whether the zygote has preloaded (or ended): a look, it does not wait."""
+        if not self._ready and self.conn.poll():
+            self._ready = True
+            try:
+                self.conn.recv()  # ("ready",)
+            except EOFError:  # it ended: run() says so
+                pass
+        return self._ready
+
+    def run(
+        self,
+        launcher: LocalLauncher,
+        job_overrides: Sequence[Sequence[str]],
+        initial_job_idx: int,
+        workers: int,
+        configs: dict[int, DictConfig],
+    ) -> list[JobReturn]:
+        """Have the zygote's workers run the jobs; their results in job order.
+
+        Args:
+            launcher: the launcher, set up.
+            job_overrides: every job's overrides.
+            initial_job_idx: the first job's number.
+            workers: workers to fork.
+            configs: by job (0 for the first), the configs composed already.
+        """
+        state = None
+        if not self.inherits:  # forked before Hydra started: send it what Hydra set up
+            from hydra.core.singleton import Singleton
+            from joblib.externals import cloudpickle  # pickles the task function by value
+
+            state = cloudpickle.dumps((launcher, Singleton.get_state()))
+        if not self.ready():
+            wait([self.conn, self.process.sentinel])
+            self.ready()
+        jobs = [list(o) for o in job_overrides]
+        settings = (launcher.threads, launcher.preload, state)
+        self.launched = True
+        try:
+            self.conn.send(("launch", jobs, initial_job_idx, workers, configs, settings))
+        except OSError:  # it ended: _receive says how
+            pass
+        results: list[Any] = [None] * len(job_overrides)
+        exit_status: list[Any] = []
+        started = time.monotonic()
+        while True:
+            message = self._receive()
+            kind = message[0]
+            if kind == "end":
+                break
+            k = message[1]
+            if kind == "done":
+                results[k] = message[2]
+                finished = sum(r is not None for r in results)
+                log.info(
+                    f"#{initial_job_idx + k} done ({finished}/{len(results)} jobs, "
+                    f"{time.monotonic() - started:.1f} s)"
+                )
+            elif kind == "exit":
+                exit_status.append(message[2])
+            else:
+                raise RuntimeError(
+                    f"{message[2]}; finished jobs are kept, rerun the sweep to run the others"
+                )
+        if exit_status:
+            raise SystemExit(exit_status[0])
+        return results
+
+    def _receive(self) -> tuple:
+        """The zygote's next message; ``("died", ...)`` if it ended without one."""
+        ready = wait([self.conn, self.process.sentinel])
+        if self.conn in ready or self.conn.poll():
+            try:
+                return self.conn.recv()
+            except EOFError:
+                pass
+        self.process.join()
+        return "died", None, f"the workers' process ended (exit code {self.process.exitcode})"
+
+    def close(self) -> None:
+        """Let the zygote go and wait for it.
+
+        It ends once its pipe closes; one that has no jobs yet (only importing) at once.
+        """
+        atexit.unregister(self.close)
+        self.conn.close()
+        if not self.launched:  # only importing: no reason to wait
+            self.process.terminate()
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join()
+
+
+def _zygote(conn: Connection, sweep_end: Connection, preload: list[str]) -> None:
+    """The zygote's life: preload, wait for the jobs, run them on forked workers."""
+    global _launcher
+    sweep_end.close()  # so that the pipe ends when the sweep's process closes it
+    _preload(preload)
+    from hydra.core.plugins import Plugins
+    from hydra.core.singleton import Singleton
+
+    register()  # the launcher's class is hydra_plugins.intentlab_launcher's
+    plugins = Plugins.instance()  # scanned (if it was not) before Hydra's objects come:
+    # a scan executes the plugin modules again, and their classes would no longer be the
+    # ones those objects refer to
+    try:
+        conn.send(("ready",))
+        _, job_overrides, initial_job_idx, workers, configs, settings = conn.recv()
+    except (EOFError, OSError):  # the sweep ended before it launched
+        return
+    threads, preload, state = settings
+    if state is not None:  # Hydra's state, as its joblib launcher passes it to a job
+        from joblib.externals import cloudpickle
+
+        _launcher, singletons = cloudpickle.loads(state)
+        singletons["instances"][Plugins] = plugins  # or set_state would scan again
+        Singleton.set_state(singletons)
+    _preload(preload)  # the launcher's, if they differ from the defaults
+    if threads is not None:  # read by the workers' libraries as they start
+        for name in THREAD_VARIABLES:
+            os.environ[name] = str(threads)
+        flags = os.environ.get("XLA_FLAGS", "")
+        if threads == 1 and "xla_cpu_multi_thread_eigen" not in flags:
+            os.environ["XLA_FLAGS"] = f"{flags} {SINGLE_THREADED_XLA}".strip()
+    try:
+        for k, kind, value in _dispatch(job_overrides, initial_job_idx, workers, configs):
+            conn.send((kind, k, value))
+    except Exception:
+        conn.send(("died", None, "".join(traceback.format_exc()).rstrip()))
+    conn.send(("end",))
+    conn.close()
+
+
+def _preload(modules: Sequence[str]) -> None:
+    for module in modules:
+        try:
+            importlib.import_module(module)
+        except Exception as exc:  # a job that needs it reports the error itself
+            log.warning(f"LocalLauncher: could not preload {module}: {exc}")
+
+
+def _dispatch(
+    job_overrides: list[list[str]],
+    initial_job_idx: int,
+    workers: int,
+    configs: dict[int, DictConfig],
+) -> Iterator[tuple[int, str, Any]]:
+    """Run the jobs on ``workers`` forked workers: ``(k, kind, value)`` as each one ends.
+
+    A job goes to a worker only when one is free, so that none starts after a job exited;
+    it comes with its config where ``configs`` has it.
+    """
+    ok, why = can_fork()
+    if not ok:  # a preloaded module started JAX: no fork from here
+        log.warning(f"LocalLauncher: running the jobs one after the other: {why}")
+        for k, overrides in enumerate(job_overrides):
+            kind, value = _job(initial_job_idx + k, overrides, configs.get(k))
+            yield k, kind, value
+            if kind == "exit":
+                return
+        return
+    context = mp.get_context("fork")
+    with cf.ProcessPoolExecutor(workers, mp_context=context) as executor:
+        waiting = deque(range(len(job_overrides)))
+        running: dict[cf.Future, int] = {}
+        stopped = False
+        while waiting or running:
+            while waiting and not stopped and len(running) < workers:
+                k = waiting.popleft()
+                job = (initial_job_idx + k, job_overrides[k], configs.get(k))
+                running[executor.submit(_job, *job)] = k
+            if not running:
+                break
+            done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
+            for future in done:
+                k = running.pop(future)
+                try:
+                    kind, value = future.result()
+                except cf.process.BrokenProcessPool as exc:
+                    yield k, "died", f"job #{initial_job_idx + k}: its worker died ({exc})"
+                    return
+                stopped = stopped or kind == "exit"
+                yield k, kind, value
+
+
+def _job(idx: int, overrides: list[str], config: DictConfig | None) -> tuple[str, Any]:
+    """Run one job: ``("done", JobReturn)`` or ``("exit", status)``."""
+    assert _launcher is not None
+    try:
+        result = _launcher.execute(idx, overrides, config)
+    except SystemExit as exc:
+        return "exit", exc.code
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+    return "done", _portable(result, idx)
+
+
+def _portable(result: JobReturn, idx: int) -> JobReturn:
+    """``result`` as it can travel back to the sweep's process.
+
+    A failed job's exception carries the worker's traceback as a note (the traceback itself
+    does not travel); an exception or return value that cannot be pickled is replaced by a
+    ``RuntimeError`` that describes it.
+    """
+    value = result._return_value
+    if result.status == JobStatus.FAILED and isinstance(value, BaseException):
+        value.add_note("".join(traceback.format_exception(value)).rstrip())
+    try:
+        pickle.loads(pickle.dumps(result))
+    except Exception as exc:
+        text = (
+            "".join(traceback.format_exception(value))
+            if isinstance(value, BaseException)
+            else repr(value)
+        )
+        result.status = JobStatus.FAILED
+        result._return_value = RuntimeError(
+            f"job #{idx}: its result could not be sent back from its worker ({exc}):\n{text}"
+        )
+    return result
