@@ -1,8 +1,8 @@
 """``intentlab bench``: speed ratios measured side by side, written as a JSON report.
 
 * ``planner``: ``mechanisms.welfare.optimum`` with its default solver, ``FLOW`` (a min-cost
-  flow over the pairs that can gain, OR-tools), on a new market each round, against the LP
-  over every pair with per-pair caps built and solved directly with HiGHS
+  flow over the pairs that can gain, POT's network simplex), on a new market each round,
+  against the LP over every pair with per-pair caps built and solved directly with HiGHS
   (``scipy.optimize.linprog``), at 1,000 sellers x 100 buyers. Target: ratio <= 1.5, optima
   equal to 1e-5 relative (see :func:`bench_planner` for why).
 * ``dutch``: the Dutch auction's exact clearing against its ticking clock at 10,000 sellers
@@ -103,10 +103,9 @@ def bench_planner(n: int = 1000, m: int = 100, rounds: int = 5, seed: int = 0) -
     built and solved with ``scipy.optimize.linprog``. ``max_relative_gap`` compares the two
     optima. Neither is exact: the flow returns the welfare of a feasible allocation, exact
     up to the rounding rules of :mod:`mechanisms.flow` (a network simplex in double
-    precision whose full sellers and buyers end 1e-11 below capacity; a flow in integers
-    that rounds gains to ``2**-20`` of the largest would be within about 1e-6 relative),
-    and HiGHS stops at its feasibility and optimality tolerances (about 1e-7). The target,
-    1e-5 relative, holds for either kind of flow with room for HiGHS's tolerances.
+    precision whose full sellers and buyers end 1e-11 below capacity), and HiGHS stops at
+    its feasibility and optimality tolerances (about 1e-7). The target, 1e-5 relative,
+    leaves room for HiGHS's tolerances.
     """
     rng = np.random.default_rng(seed)
     first = _planner_market(rng, n, m)
