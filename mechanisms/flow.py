@@ -96,12 +96,7 @@ def max_flow_min_cost(
 ) -> np.ndarray:
     """The largest volume over the allowed pairs, and of that volume the largest gain.
 
-    Args:
-        rows: seller of each allowed pair.
-        cols: buyer of each allowed pair.
-        supply: ``(n,)`` seller capacities, ``>= 0``.
-        demand: ``(m,)`` buyer capacities, ``>= 0``.
-        gain: per-unit gain of each allowed pair (any sign).
+    Arguments as for :func:`max_gain`.
 
     Returns:
         Units on each allowed pair: their total is within :data:`VOLUME_SLACK` (relative)

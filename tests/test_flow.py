@@ -12,8 +12,8 @@ from mechanisms import flow
 from mechanisms.allocation import max_volume
 
 
-def _lexicographic_lp(edges, supply, demand, surplus):
-    """Largest volume, then largest surplus at that volume: two LPs in HiGHS."""
+def _capacities(edges, supply, demand):
+    """The pairs of ``edges`` and the LP rows capping each seller's and buyer's units."""
     rows, cols = np.nonzero(edges)
     k, n, m = rows.size, supply.size, demand.size
     a = sp.vstack(
@@ -22,7 +22,13 @@ def _lexicographic_lp(edges, supply, demand, surplus):
             sp.csr_matrix((np.ones(k), (cols, np.arange(k))), shape=(m, k)),
         ]
     )
-    b = np.concatenate([supply, demand])
+    return rows, cols, a, np.concatenate([supply, demand])
+
+
+def _lexicographic_lp(edges, supply, demand, surplus):
+    """Largest volume, then largest surplus at that volume: two LPs in HiGHS."""
+    rows, cols, a, b = _capacities(edges, supply, demand)
+    k = rows.size
     volume = -linprog(-np.ones(k), A_ub=a, b_ub=b, method="highs").fun
     floor = sp.csr_matrix(-np.ones((1, k)))
     best = linprog(
@@ -83,16 +89,8 @@ def test_subnormal_quantities_and_gains_stay_feasible():
 
 def _transport_lp(edges, supply, demand, gain):
     """The welfare optimum over the allowed pairs, as an LP in HiGHS."""
-    rows, cols = np.nonzero(edges)
-    k, n, m = rows.size, supply.size, demand.size
-    a = sp.vstack(
-        [
-            sp.csr_matrix((np.ones(k), (rows, np.arange(k))), shape=(n, k)),
-            sp.csr_matrix((np.ones(k), (cols, np.arange(k))), shape=(m, k)),
-        ]
-    )
-    result = linprog(-gain[rows, cols], A_ub=a, b_ub=np.concatenate([supply, demand]))
-    return -result.fun
+    rows, cols, a, b = _capacities(edges, supply, demand)
+    return -linprog(-gain[rows, cols], A_ub=a, b_ub=b).fun
 
 
 @pytest.mark.parametrize("seed", range(12))
