@@ -18,7 +18,7 @@ from scipy import sparse
 from sim.config import DataValueConfig, MarketConfig
 
 if TYPE_CHECKING:
-    from crypto.valuation import ModelMemo
+    from crypto.valuation import ModelMemo, RowSets
 
 
 class BetaReputation:
@@ -82,8 +82,6 @@ class DataPool:
 
     def __init__(self, config: DataValueConfig, n_features: int, n_industries: int, seed: int):
         from crypto.data import IndustryData
-        from crypto.train import TrainConfig
-        from crypto.valuation import RowSets
 
         self.config = config
         self.seed = seed
@@ -101,9 +99,9 @@ class DataPool:
         self.trained = 0  # models trained for data values so far
         public_x = np.concatenate([p.x for p in self.public] + [np.zeros((0, n_features))])
         public_y = np.concatenate([p.y for p in self.public] + [np.zeros(0)])
-        self.models = RowSets(
-            public_x, public_y, self.x_test, self.y_test, TrainConfig(epochs=config.epochs), seed
-        )
+        self._table: RowSets | None = None  # built on first use: building a model needs no JAX
+        self._blocks = [(public_x, public_y)]  # the public block, then corporations' blocks
+        self._next_row = len(public_y)
         self.block_start = np.zeros(0, np.int64)  # by corporation id: first row in the table
         self.block_rows = np.zeros(0, np.int64)  # and its rows (0: no rows)
 
@@ -116,8 +114,34 @@ class DataPool:
             more = np.zeros(max(corporation + 1, 2 * len(self.block_start)) - len(self.block_start))
             self.block_start = np.append(self.block_start, more).astype(np.int64)
             self.block_rows = np.append(self.block_rows, more).astype(np.int64)
-        self.block_start[corporation] = self.models.add(d.x, d.y)
+        self.block_start[corporation] = self._next_row
+        self._next_row += len(d.y)
+        if self._table is None:
+            self._blocks.append((d.x, d.y))
+        else:
+            self._table.add(d.x, d.y)
         self.block_rows[corporation] = rows
+
+    @property
+    def models(self) -> RowSets:
+        """The row table every model is trained from (imports JAX on first use)."""
+        if self._table is None:
+            from crypto.train import TrainConfig
+            from crypto.valuation import RowSets
+
+            (public_x, public_y), *blocks = self._blocks
+            self._table = RowSets(
+                public_x,
+                public_y,
+                self.x_test,
+                self.y_test,
+                TrainConfig(epochs=self.config.epochs),
+                self.seed,
+            )
+            for x, y in blocks:  # in the order their first rows were handed out
+                self._table.add(x, y)
+            self._blocks = []
+        return self._table
 
     def _stack(self, owners: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         xs = [self.rows[o][0] for o in owners] + [p.x for p in self.public]
