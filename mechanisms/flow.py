@@ -82,6 +82,8 @@ def max_gain(
         RuntimeError: if the network simplex does not reach an optimum.
     """
     keep = gain > 0
+    if keep.all():
+        return _transport(rows, cols, -gain, supply, demand, 0.0)
     x = np.zeros(rows.size)
     x[keep] = _transport(rows[keep], cols[keep], -gain[keep], supply, demand, 0.0)
     return x

@@ -161,7 +161,7 @@ def test_enforcement_measures_what_a_poisoner_took():
     taken = enforcement.extracted(model, rm, settled, rewards)
     assert settled.accepted[0, 0] == 0  # caught by its quality proof: nothing taken
     assert taken["poisoner"] == 0.0
-    unverified = settled._replace(accepted=DIAGONAL)
+    unverified = settled.with_accepted(DIAGONAL)
     taken = enforcement.extracted(model, rm, unverified, rewards)
     assert taken["poisoner"] == pytest.approx((0.8 - 0.3) * 4.0 * 5.0)
 

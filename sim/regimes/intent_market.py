@@ -52,10 +52,10 @@ class DataValueRewards(RewardRule):
             np.zeros(n), np.zeros(m), np.zeros(stake_v.size), np.zeros(n), np.zeros(n)
         )
         accepted = settled.accepted
-        if accepted.sum() <= 0:
+        if settled.trades.units.sum() <= 0:
             return rewards
         emission = inc.emission.amount(model.round)
-        sold = accepted.sum(axis=1)
+        sold = settled.sold
         contributors = np.flatnonzero(sold > 0)
         data_value = rewards.data_value
         if inc.data_value.method == "units":
@@ -71,15 +71,13 @@ class DataValueRewards(RewardRule):
         tokens_c, tokens_s, tokens_v = rewards.corporations, rewards.solvers, rewards.validators
         if score.sum() > 0:
             tokens_c = emission * inc.shares.data_providers * score / score.sum()
-        work = np.where(settled.lazy_caught, 0.0, accepted.sum(axis=0))
+        work = np.where(settled.lazy_caught, 0.0, settled.bought)
         work = work * model.reputation.value([s.unique_id for s in solvers])
         if work.sum() > 0:
             tokens_s = emission * inc.shares.solvers * work / work.sum()
         if stake_v.sum() > 0:
             tokens_v = emission * inc.shares.validators * stake_v / stake_v.sum()
-        # the revenue share, over the trades only (row-major order)
-        sellers, buyers = np.nonzero(accepted)
-        units = accepted[sellers, buyers]
+        sellers, buyers, units = settled.trades  # the revenue share, over the trades only
         basis = units * score[sellers]
         valued = np.bincount(buyers, basis, minlength=m) > 0
         basis = np.where(valued[buyers], basis, units)

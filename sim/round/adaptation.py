@@ -31,8 +31,8 @@ def adapt(
         Corporations and solvers that exited this round.
     """
     cfg = model.config
-    corps, solvers, accepted = rm.corporations, rm.solvers, settled.accepted
-    sharing = (rm.cost * accepted).sum(axis=1)
+    corps, solvers, (sellers, buyers, units) = rm.corporations, rm.solvers, settled.trades
+    sharing = settled.trades.per_seller(rm.cost[sellers, buyers] * units, len(corps))
     tokens = np.concatenate(
         [rewards.corporations - slashing.corporations, rewards.solvers - slashing.solvers]
     )
@@ -42,7 +42,7 @@ def adapt(
         corps + solvers,
         gains,
         np.concatenate([rm.supply, rm.capacity]),
-        np.concatenate([accepted.sum(axis=1), accepted.sum(axis=0)]),
+        np.concatenate([settled.sold, settled.bought]),
         strict=True,
     ):
         agent.observe(float(gain), cfg.agents.utility_memory)

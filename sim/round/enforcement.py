@@ -80,15 +80,15 @@ def slash(model: ModelState, rm: RoundMarket, settled: Settlement) -> Slashing:
 
 def update_reputation(model: ModelState, rm: RoundMarket, settled: Settlement) -> None:
     """Verified trades count as successes, caught ones as failures."""
-    traded = settled.accepted > 0
+    trades = settled.trades
     model.reputation.update(
         [c.unique_id for c in rm.corporations],
-        traded.sum(axis=1),
+        np.bincount(trades.sellers, minlength=len(rm.corporations)),
         settled.caught_corporations,
     )
     model.reputation.update(
         [s.unique_id for s in rm.solvers],
-        traded.sum(axis=0) - settled.lazy_caught * traded.sum(axis=0),
+        np.bincount(trades.buyers, minlength=len(rm.solvers)) * ~settled.lazy_caught,
         settled.caught_solvers,
     )
 
@@ -109,8 +109,7 @@ def extracted(
     * colluder: the per-unit price colluders avoided (against the same market
       cleared with their bids unshaded) times the units they bought.
     """
-    accepted = settled.accepted
-    corps, solvers = rm.corporations, rm.solvers
+    corps, solvers, (sellers, buyers, units) = rm.corporations, rm.solvers, settled.trades
     fee = rm.tasks.fee
     poisoner, sybil, colluder = (
         plays(corps, "poisoner"),
@@ -118,17 +117,17 @@ def extracted(
         plays(solvers, "colluder"),
     )
     out = dict.fromkeys(ADVERSARIES, 0.0)
-    gap = (rm.quality - rm.true_quality)[:, None] * fee[None, :]
-    out["poisoner"] = float((gap * accepted)[poisoner].sum())
+    gap = (rm.quality - rm.true_quality)[sellers] * fee[buyers]
+    out["poisoner"] = float((gap * units)[poisoner[sellers]].sum())
     undetected = settled.lazy & ~settled.lazy_caught
     price = model.config.incentives.token_price
     out["lazy"] = float((settled.fees + price * rewards.solvers)[undetected].sum())
     tokens_c = rewards.corporations
     if sybil.any() and tokens_c.sum() > 0:
-        units = rm.quality * accepted.sum(axis=1)
-        fair = tokens_c.sum() * units[sybil].sum() / units.sum()
+        weighted = rm.quality * settled.sold
+        fair = tokens_c.sum() * weighted[sybil].sum() / weighted.sum()
         out["sybil"] = price * float(tokens_c[sybil].sum() - fair)
-    bought = accepted.sum(axis=0)
+    bought = settled.bought
     if (colluder & (bought > 0)).any() and model.regime.market.priced:
         reported = rm.reported
         shading = model.config.agents.adversaries.collusion_shading
@@ -142,7 +141,7 @@ def extracted(
             rng=np.random.default_rng([model.config.seed, model.round]),
         )
         got = counter.allocation.sum(axis=0)
-        paid = (settled.buyer_price * accepted).sum(axis=0)
+        paid = settled.trades.per_buyer(settled.buyer_price[sellers, buyers] * units, len(solvers))
         price = np.divide(paid, bought, out=np.zeros_like(paid), where=bought > 0)
         price_cf = np.divide(counter.buyer_payment, got, out=price.copy(), where=got > 1e-9)
         out["colluder"] = float(((price_cf - price) * bought)[colluder].sum())

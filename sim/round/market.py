@@ -68,7 +68,8 @@ def draw_market(model: ModelState) -> RoundMarket:
     else:
         ask = asks(corps, kappa)
         bid = bids(solvers, believed.T).T
-        bid = bid - shading[None, :] * np.abs(bid)
+        if shading.any():  # colluders shade together
+            bid = bid - shading[None, :] * np.abs(bid)
         reported = mechanisms.Market(supply, capacity, ask, bid, compatible)
         true = mechanisms.Market(supply, capacity, kappa, value, compatible)
 

@@ -26,8 +26,7 @@ if TYPE_CHECKING:
 
 def record_trades(model: ModelState, rm: RoundMarket, settled: Settlement) -> None:
     """Append the round's executed trades to the trades table."""
-    accepted = settled.accepted
-    rows, cols = np.nonzero(accepted)
+    rows, cols, units = settled.trades
     if rows.size == 0:
         return
     corps, solvers, tasks = rm.corporations, rm.solvers, rm.tasks
@@ -43,7 +42,7 @@ def record_trades(model: ModelState, rm: RoundMarket, settled: Settlement) -> No
                 "round": model.round,
                 "seller": np.array([c.unique_id for c in corps])[rows],
                 "buyer": np.array([s.unique_id for s in solvers])[cols],
-                "units": accepted[rows, cols],
+                "units": units,
                 "price": settled.seller_price[rows, cols],
                 "buyer_price": settled.buyer_price[rows, cols],
                 "task_kind": kinds[tasks.kind[cols]],
@@ -155,8 +154,9 @@ def agents_frame(model: ModelState) -> pd.DataFrame:
 
 def realized_welfare(rm: RoundMarket, settled: Settlement) -> float:
     """Welfare of the executed trades on true costs and values (a lazy model is worthless)."""
-    realized = np.where(settled.lazy[None, :], 0.0, rm.value)
-    return float(((realized - rm.cost) * settled.accepted).sum())
+    sellers, buyers, units = settled.trades
+    realized = np.where(settled.lazy[buyers], 0.0, rm.value[sellers, buyers])
+    return float(((realized - rm.cost[sellers, buyers]) * units).sum())
 
 
 def optimal_welfare(model: ModelState, rm: RoundMarket, realized: float) -> float:
@@ -185,11 +185,11 @@ def round_row(
 ) -> RoundRow:
     """The round's row of ``rounds.parquet``."""
     cfg = model.config
-    corps, solvers, accepted = rm.corporations, rm.solvers, settled.accepted
+    corps, solvers, (sellers, buyers, units) = rm.corporations, rm.solvers, settled.trades
     welfare, optimal = observed.welfare, observed.optimal
-    volume = float(accepted.sum())
-    revenue = float((settled.seller_price * accepted).sum())
-    sold, bought = accepted.sum(axis=1), accepted.sum(axis=0)
+    volume = float(units.sum())
+    revenue = float((settled.seller_price[sellers, buyers] * units).sum())
+    sold, bought = settled.sold, settled.bought
     tokens_v, accuracy = rewards.validators, observed.accuracy
     entered, exited = observed.entered, observed.exited
     reputation = model.reputation.value([s.unique_id for s in solvers])
@@ -203,10 +203,10 @@ def round_row(
         efficiency=welfare / optimal if optimal > 1e-9 else nan,
         price=outcome.price if outcome.price is not None and volume > 0 else nan,
         volume=volume,
-        trades=int((accepted > 0).sum()),
+        trades=int(units.size),
         rejected_trades=settled.rejected,
         seller_revenue=revenue,
-        protocol_surplus=float((settled.buyer_price * accepted).sum()) - revenue,
+        protocol_surplus=float((settled.buyer_price[sellers, buyers] * units).sum()) - revenue,
         corporations_active=len(corps),
         corporations_trading=int((sold > 0).sum()),
         corporations_entered=entered[0],

@@ -162,6 +162,32 @@ class RoundMarket(NamedTuple):
     true: mechanisms.Market
 
 
+class Trades(NamedTuple):
+    """The round's accepted trades, one entry per pair with units, in row-major order.
+
+    Sums over trades (:meth:`per_seller`, :meth:`per_buyer`) cost what the trades cost,
+    not ``n * m``.
+    """
+
+    sellers: np.ndarray
+    buyers: np.ndarray
+    units: np.ndarray
+
+    @classmethod
+    def of(cls, accepted: np.ndarray) -> Trades:
+        """The trades of an ``(n, m)`` allocation."""
+        sellers, buyers = np.nonzero(accepted)
+        return cls(sellers, buyers, accepted[sellers, buyers])
+
+    def per_seller(self, values: np.ndarray, n: int) -> np.ndarray:
+        """``(n,)`` sums of per-trade ``values`` by seller."""
+        return np.bincount(self.sellers, values, minlength=n).astype(float)
+
+    def per_buyer(self, values: np.ndarray, m: int) -> np.ndarray:
+        """``(m,)`` sums of per-trade ``values`` by buyer."""
+        return np.bincount(self.buyers, values, minlength=m).astype(float)
+
+
 class Settlement(NamedTuple):
     """What settlement decided (see :meth:`sim.MarketModel._settle`).
 
@@ -171,7 +197,8 @@ class Settlement(NamedTuple):
     by adversary kind; ``false_positives`` counts honest trades the bid screen flagged;
     ``fees`` is what each solver's task client pays for its model. ``seller_price`` and
     ``buyer_price`` are ``(n, m)`` per-unit prices of each trade (see
-    :meth:`mechanisms.Outcome.pair_prices`).
+    :meth:`mechanisms.Outcome.pair_prices`). ``trades`` lists the accepted trades, and
+    ``sold`` and ``bought`` are each agent's accepted units.
     """
 
     accepted: np.ndarray
@@ -187,6 +214,20 @@ class Settlement(NamedTuple):
     detected: dict[str, int]
     false_positives: int
     fees: np.ndarray
+    trades: Trades
+    sold: np.ndarray
+    bought: np.ndarray
+
+    def with_accepted(self, accepted: np.ndarray) -> Settlement:
+        """The same settlement with other accepted units, and the trades that follow."""
+        trades = Trades.of(accepted)
+        n, m = accepted.shape
+        return self._replace(
+            accepted=accepted,
+            trades=trades,
+            sold=trades.per_seller(trades.units, n),
+            bought=trades.per_buyer(trades.units, m),
+        )
 
 
 class Rewards(NamedTuple):

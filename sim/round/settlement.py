@@ -15,7 +15,7 @@ import mechanisms
 from sim.config import ADVERSARIES
 from sim.ledger import ESCROW, TREASURY
 from sim.round.market import plays, staked
-from sim.round.records import RoundMarket, Settlement
+from sim.round.records import RoundMarket, Settlement, Trades
 
 if TYPE_CHECKING:
     from sim.round.state import ModelState
@@ -43,14 +43,20 @@ def settle(model: ModelState, rm: RoundMarket, outcome: mechanisms.Outcome) -> S
     """
     alloc = np.where(outcome.allocation > 1e-9, outcome.allocation, 0.0)
     seller_price, buyer_price = outcome.pair_prices()  # per unit, trade by trade
-    due = (buyer_price * alloc).sum(axis=0)
+    n, m = alloc.shape
+    allocated = Trades.of(alloc)
+    at = (allocated.sellers, allocated.buyers)
+    due = allocated.per_buyer(buyer_price[at] * allocated.units, m)
     can_pay = due <= model.ledger.balances("money", [s.unique_id for s in rm.solvers]) + 1e-9
     reasons = contract_violations(model, rm, alloc, seller_price, can_pay)
     found = verify(model, rm, alloc, reasons)
     accepted = alloc.copy()
     for i, j in reasons:
         accepted[i, j] = 0.0
-    escrow(model, rm, alloc, accepted, seller_price, buyer_price, due, can_pay)
+    trades = Trades.of(accepted)
+    refund = allocated.per_buyer(buyer_price[at] * (allocated.units - accepted[at]), m)
+    payout = trades.per_seller(seller_price[trades.sellers, trades.buyers] * trades.units, n)
+    escrow(model, rm, due, can_pay, refund, payout)
     if reasons:
         model.rejected.append(_rejected(model, rm, alloc, seller_price, buyer_price, reasons))
     return Settlement(
@@ -67,8 +73,15 @@ def settle(model: ModelState, rm: RoundMarket, outcome: mechanisms.Outcome) -> S
         detected=found.detected,
         false_positives=found.false_positives,
         # by claimed quality; nothing for a lazy solver's caught model
-        fees=np.where(found.lazy_caught, 0.0, rm.tasks.fee * (rm.quality @ accepted)),
-    )
+        fees=np.where(
+            found.lazy_caught,
+            0.0,
+            rm.tasks.fee * trades.per_buyer(rm.quality[trades.sellers] * trades.units, m),
+        ),
+        trades=trades,
+        sold=trades.per_seller(trades.units, n),
+        bought=trades.per_buyer(trades.units, m),
+    )  # the same trades and sums as Settlement.with_accepted(accepted)
 
 
 def contract_violations(
@@ -171,25 +184,21 @@ def _screened(model: ModelState, rm: RoundMarket) -> np.ndarray:
 def escrow(
     model: ModelState,
     rm: RoundMarket,
-    alloc: np.ndarray,
-    accepted: np.ndarray,
-    seller_price: np.ndarray,
-    buyer_price: np.ndarray,
     due: np.ndarray,
     can_pay: np.ndarray,
+    refund: np.ndarray,
+    payout: np.ndarray,
 ) -> None:
     """Move the money through escrow.
 
-    Buyers who can pay fund what they owe; each rejected trade is refunded at its own
-    price; sellers are paid for accepted trades; the treasury covers a deficit (VCG) and
-    keeps a surplus (first price).
+    Buyers who can pay fund what they owe (``due``); each rejected trade is refunded at its
+    own price (``refund``, by buyer); sellers are paid for accepted trades (``payout``, by
+    seller); the treasury covers a deficit (VCG) and keeps a surplus (first price).
     """
     ledger = model.ledger
     ids_s = [s.unique_id for s in rm.solvers]
     ledger.transfer("money", ids_s, ESCROW, np.where(can_pay, due, 0.0))
-    refund = np.where(can_pay, (buyer_price * (alloc - accepted)).sum(axis=0), 0.0)
-    ledger.transfer("money", ESCROW, ids_s, refund)
-    payout = (seller_price * accepted).sum(axis=1)
+    ledger.transfer("money", ESCROW, ids_s, np.where(can_pay, refund, 0.0))
     shortfall = payout.sum() - ledger.balance("money", ESCROW)
     if shortfall > 0:
         ledger.transfer("money", TREASURY, ESCROW, shortfall)

@@ -46,7 +46,7 @@ def execute(model: ModelState, rm: RoundMarket, settled: Settlement) -> None:
     """
     ids = [s.unique_id for s in rm.solvers]
     model.ledger.transfer("money", WORLD, ids, settled.fees)
-    work = np.where(settled.lazy, 0.0, rm.processing_cost * settled.accepted.sum(axis=0))
+    work = np.where(settled.lazy, 0.0, rm.processing_cost * settled.bought)
     model.ledger.transfer("money", ids, WORLD, work)
 
 
