@@ -110,7 +110,7 @@ def max_flow_min_cost(
     volume = _transport(rows, cols, -np.ones(rows.size), supply, demand, 0.0).sum()
     if volume <= 0:
         return np.zeros(rows.size)
-    return _transport(rows, cols, -gain, supply, demand, volume * (1 - VOLUME_SLACK))
+    return _transport(rows, cols, -gain, supply, demand, volume)
 
 
 def _transport(
@@ -121,7 +121,11 @@ def _transport(
     demand: np.ndarray,
     volume: float,
 ) -> np.ndarray:
-    """Least-cost flow over the pairs, moving at least ``volume`` between real agents."""
+    """Least-cost flow over the pairs, moving at least ``volume`` between real agents.
+
+    The volume is held :data:`VOLUME_SLACK` below ``volume``, taken off after dividing by
+    the total so that a subnormal volume keeps its slack too.
+    """
     n, m, k = supply.size, demand.size, rows.size
     supply = np.asarray(supply, dtype=float)
     demand = np.asarray(demand, dtype=float)
@@ -130,7 +134,7 @@ def _transport(
         return np.zeros(k)
     capacity_s = np.where(supply / scale < TINY, 0.0, supply / scale)
     capacity_d = np.where(demand / scale < TINY, 0.0, demand / scale)
-    volume = volume / scale
+    volume = volume / scale * (1 - VOLUME_SLACK)
     if capacity_s.sum() <= 0 or capacity_d.sum() <= 0:
         return np.zeros(k)
     tails = np.concatenate([rows, np.arange(n), np.full(m, n), [n]])

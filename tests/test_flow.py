@@ -85,6 +85,8 @@ def test_subnormal_quantities_and_gains_stay_feasible():
     np.testing.assert_allclose(x, [1.0])
     x = flow.max_flow_min_cost(rows, cols, np.array([tiny]), np.array([tiny]), np.array([1.0]))
     assert 0 <= x[0] <= tiny
+    least = np.array([5e-324])  # the volume slack survives the smallest subnormal too
+    assert flow.max_flow_min_cost(rows, cols, least, least, np.array([2.0]))[0] == least[0]
 
 
 def _transport_lp(edges, supply, demand, gain):
