@@ -128,4 +128,4 @@ def compatibility(
     out = allowed[:, task_kind] & ~excluded[:, task_industry] & live[:, None]
     out &= ~need_fhe[:, None] | np.asarray(fhe_capable, dtype=bool)[None, :]
     out &= ~need_proof[:, None] | np.asarray(proof_capable, dtype=bool)[None, :]
-    return out.reshape(n, m)
+    return out

@@ -181,7 +181,7 @@ def sharing_costs(corporations: list[Corporation], task_industry: np.ndarray) ->
     premium = np.array([c.competitor_premium for c in corporations])[:, None]
     industry = np.array([c.industry for c in corporations], dtype=int)[:, None]
     rival = task_industry[None, :] == industry
-    return (cost * (1 + premium * rival)).reshape(len(corporations), task_industry.size)
+    return cost * (1 + premium * rival)
 
 
 def asks(corporations: list[Corporation], costs: np.ndarray) -> np.ndarray:

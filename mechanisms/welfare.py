@@ -177,16 +177,17 @@ def linear_optimum(market: Market, solver: str = DEFAULT_SOLVER) -> tuple[float,
     rows, cols = np.nonzero(usable)
     if rows.size == 0:
         return 0.0, allocation
+    pair_gain = gain[rows, cols]
     if solver == FLOW:
-        x = flow.max_gain(rows, cols, market.supply, market.demand, gain[rows, cols])
+        x = flow.max_gain(rows, cols, market.supply, market.demand, pair_gain)
         allocation[rows, cols] = x
-        return float(gain[rows, cols] @ x), allocation
+        return float(pair_gain @ x), allocation
     a_ub = incidence(rows, cols, n, m)
     b_ub = np.concatenate([market.supply, market.demand])
     if solver == "HIGHS":
         from scipy.optimize import linprog
 
-        result = linprog(-gain[rows, cols], A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
+        result = linprog(-pair_gain, A_ub=a_ub, b_ub=b_ub, bounds=(0, None), method="highs")
         if result.status != 0:
             raise RuntimeError(f"welfare LP failed: {result.message}")
         x, best = result.x, float(-result.fun)
@@ -194,7 +195,7 @@ def linear_optimum(market: Market, solver: str = DEFAULT_SOLVER) -> tuple[float,
         import cvxpy as cp
 
         var = cp.Variable(rows.size, nonneg=True)
-        problem = cp.Problem(cp.Maximize(gain[rows, cols] @ var), [a_ub @ var <= b_ub])
+        problem = cp.Problem(cp.Maximize(pair_gain @ var), [a_ub @ var <= b_ub])
         problem.solve(solver=solver)
         if problem.status != cp.OPTIMAL:
             raise RuntimeError(f"welfare planner: solver {solver} ended with {problem.status}")

@@ -237,21 +237,26 @@ class DataPool:
 
     @staticmethod
     def shares_bought(
-        accepted: np.ndarray, supply: np.ndarray, sellers: np.ndarray | None = None
+        trades: tuple[np.ndarray, np.ndarray, np.ndarray],
+        supply: np.ndarray,
+        solvers: int,
+        sellers: np.ndarray | None = None,
     ) -> sparse.coo_array:
         """The share of each seller's supply each solver bought, as a sparse array.
 
         Args:
-            accepted: ``(n, m)`` units delivered by seller ``i`` to solver ``j``.
+            trades: ``(seller, solver, units)`` of each trade with units (the round's
+                :class:`sim.round.records.Trades`).
             supply: ``(n,)`` each seller's supply.
+            solvers: ``m``, the solvers in the round.
             sellers: keep only these rows, in this order (default: all).
 
         Returns:
             ``(len(sellers), m)``: one entry per traded pair (a seller that delivered has
             supply), for :meth:`model_accuracy` and :meth:`values`.
         """
-        seller, solver = np.nonzero(accepted > 0)
-        share = accepted[seller, solver] / supply[seller]
+        seller, solver, units = trades
+        share = units / supply[seller]
         rows = len(supply)
         if sellers is not None:
             position = np.full(len(supply), -1)
@@ -259,7 +264,7 @@ class DataPool:
             keep = position[seller] >= 0
             seller, solver, share = position[seller[keep]], solver[keep], share[keep]
             rows = len(sellers)
-        return sparse.coo_array((share, (seller, solver)), shape=(rows, accepted.shape[1]))
+        return sparse.coo_array((share, (seller, solver)), shape=(rows, solvers))
 
     def values(
         self,

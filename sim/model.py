@@ -116,7 +116,7 @@ class MarketModel(mesa.Model):
             accuracy = work.train_models(self, rm, settled)
         with stage("work"):
             work.execute(self, rm, settled)
-            gt_jobs = work.run_ground_truth(self, rm, settled.accepted)
+            gt_jobs = work.run_ground_truth(self, rm, settled.trades)
 
         with stage("rewards"):
             rewards = enforcement.mint_rewards(self, rm, settled, accuracy)

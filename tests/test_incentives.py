@@ -10,6 +10,7 @@ from sim.config import EmissionConfig
 from sim.incentives import BetaReputation
 from sim.ledger import MINT, STAKE
 from sim.regimes import YumaBonds
+from sim.round.records import Trades
 from tests.conftest import tiny_config
 
 NO_CHECKS = {
@@ -338,7 +339,7 @@ def test_solver_scope_sums_each_sellers_value_over_the_solvers_it_sold_to():
     np.testing.assert_allclose(values, expected, atol=1e-12)
     assert values[4] == 0.0
     accepted = shares * 10.0  # what the simulation passes: the trades only, sparse
-    sparse_shares = DataPool.shares_bought(accepted, np.full(5, 10.0))
+    sparse_shares = DataPool.shares_bought(Trades.of(accepted), np.full(5, 10.0), 3)
     assert sparse_shares.nnz == 6
     again = pool.values(owners, sparse_shares, industries, np.random.default_rng(0))
     np.testing.assert_allclose(again, values, atol=1e-12)
@@ -346,7 +347,7 @@ def test_solver_scope_sums_each_sellers_value_over_the_solvers_it_sold_to():
         pool.model_accuracy(owners, sparse_shares, industries),
         pool.model_accuracy(owners, shares, industries),
     )
-    some = DataPool.shares_bought(accepted, np.full(5, 10.0), np.array([3, 0]))
+    some = DataPool.shares_bought(Trades.of(accepted), np.full(5, 10.0), 3, np.array([3, 0]))
     np.testing.assert_allclose(some.toarray(), shares[[3, 0]])
 
 

@@ -9,7 +9,7 @@ import mechanisms
 from agents import Corporation, Intent, Solver
 from sim.model import MarketModel
 from sim.round import adaptation, enforcement, market, recording, settlement, work
-from sim.round.records import Observations, RoundMarket
+from sim.round.records import Observations, RoundMarket, Trades
 from sim.tasks import Tasks
 from tests.conftest import tiny_config
 
@@ -111,7 +111,7 @@ def test_verification_catches_a_poisoner_by_its_quality_proof():
     rm.corporations[0].adversary = "poisoner"
     alloc = DIAGONAL.copy()
     reasons: dict = {}
-    found = settlement.verify(model, rm, alloc, reasons)
+    found = settlement.verify(model, rm, Trades.of(alloc), reasons)
     assert reasons == {(0, 0): "failed_quality_proof"}
     assert found.detected["poisoner"] == 1 and found.caught_corporations[0] == 1
 
@@ -125,7 +125,7 @@ def test_work_stage_trains_models_and_moves_fees_and_compute_costs():
     work.execute(model, rm, settled)
     fees = rm.tasks.fee * (rm.quality @ settled.accepted)
     np.testing.assert_allclose(money(model, rm.solvers) - before, fees - 5 * rm.processing_cost)
-    assert work.run_ground_truth(model, rm, settled.accepted) == 0  # rate 0: no real job
+    assert work.run_ground_truth(model, rm, settled.trades) == 0  # rate 0: no real job
 
 
 def test_enforcement_mints_the_emission_slashes_and_updates_reputation():

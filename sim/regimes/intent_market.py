@@ -51,7 +51,6 @@ class DataValueRewards(RewardRule):
         rewards = Rewards(
             np.zeros(n), np.zeros(m), np.zeros(stake_v.size), np.zeros(n), np.zeros(n)
         )
-        accepted = settled.accepted
         if settled.trades.units.sum() <= 0:
             return rewards
         emission = inc.emission.amount(model.round)
@@ -63,7 +62,7 @@ class DataValueRewards(RewardRule):
         else:
             data_value[contributors] = model.pool.values(
                 [corps[i].unique_id for i in contributors],
-                model.pool.shares_bought(accepted, rm.supply, contributors),
+                model.pool.shares_bought(settled.trades, rm.supply, m, contributors),
                 rm.tasks.industry,
                 model.valuation_rng,
             )

@@ -187,6 +187,10 @@ class Trades(NamedTuple):
         """``(m,)`` sums of per-trade ``values`` by buyer."""
         return np.bincount(self.buyers, values, minlength=m).astype(float)
 
+    def where(self, keep: np.ndarray) -> Trades:
+        """The trades for which ``keep`` holds, in the same order."""
+        return Trades(self.sellers[keep], self.buyers[keep], self.units[keep])
+
 
 class Settlement(NamedTuple):
     """What settlement decided (see :meth:`sim.MarketModel._settle`).
@@ -197,8 +201,8 @@ class Settlement(NamedTuple):
     by adversary kind; ``false_positives`` counts honest trades the bid screen flagged;
     ``fees`` is what each solver's task client pays for its model. ``seller_price`` and
     ``buyer_price`` are ``(n, m)`` per-unit prices of each trade (see
-    :meth:`mechanisms.Outcome.pair_prices`). ``trades`` lists the accepted trades, and
-    ``sold`` and ``bought`` are each agent's accepted units.
+    :meth:`mechanisms.Outcome.pair_prices`). ``trades`` lists the accepted trades;
+    :attr:`sold` and :attr:`bought` sum them by agent.
     """
 
     accepted: np.ndarray
@@ -215,19 +219,20 @@ class Settlement(NamedTuple):
     false_positives: int
     fees: np.ndarray
     trades: Trades
-    sold: np.ndarray
-    bought: np.ndarray
+
+    @property
+    def sold(self) -> np.ndarray:
+        """``(n,)`` accepted units each seller delivered."""
+        return self.trades.per_seller(self.trades.units, self.accepted.shape[0])
+
+    @property
+    def bought(self) -> np.ndarray:
+        """``(m,)`` accepted units each buyer received."""
+        return self.trades.per_buyer(self.trades.units, self.accepted.shape[1])
 
     def with_accepted(self, accepted: np.ndarray) -> Settlement:
         """The same settlement with other accepted units, and the trades that follow."""
-        trades = Trades.of(accepted)
-        n, m = accepted.shape
-        return self._replace(
-            accepted=accepted,
-            trades=trades,
-            sold=trades.per_seller(trades.units, n),
-            bought=trades.per_buyer(trades.units, m),
-        )
+        return self._replace(accepted=accepted, trades=Trades.of(accepted))
 
 
 class Rewards(NamedTuple):

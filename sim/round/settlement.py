@@ -48,12 +48,12 @@ def settle(model: ModelState, rm: RoundMarket, outcome: mechanisms.Outcome) -> S
     at = (allocated.sellers, allocated.buyers)
     due = allocated.per_buyer(buyer_price[at] * allocated.units, m)
     can_pay = due <= model.ledger.balances("money", [s.unique_id for s in rm.solvers]) + 1e-9
-    reasons = contract_violations(model, rm, alloc, seller_price, can_pay)
-    found = verify(model, rm, alloc, reasons)
+    reasons = contract_violations(model, rm, allocated, seller_price, can_pay)
+    found = verify(model, rm, allocated, reasons)
     accepted = alloc.copy()
     for i, j in reasons:
         accepted[i, j] = 0.0
-    trades = Trades.of(accepted)
+    trades = allocated.where(accepted[at] > 0)  # Trades.of(accepted), without its pass
     refund = allocated.per_buyer(buyer_price[at] * (allocated.units - accepted[at]), m)
     payout = trades.per_seller(seller_price[trades.sellers, trades.buyers] * trades.units, n)
     escrow(model, rm, due, can_pay, refund, payout)
@@ -79,26 +79,25 @@ def settle(model: ModelState, rm: RoundMarket, outcome: mechanisms.Outcome) -> S
             rm.tasks.fee * trades.per_buyer(rm.quality[trades.sellers] * trades.units, m),
         ),
         trades=trades,
-        sold=trades.per_seller(trades.units, n),
-        bought=trades.per_buyer(trades.units, m),
-    )  # the same trades and sums as Settlement.with_accepted(accepted)
+    )
 
 
 def contract_violations(
     model: ModelState,
     rm: RoundMarket,
-    alloc: np.ndarray,
+    allocated: Trades,
     seller_price: np.ndarray,
     can_pay: np.ndarray,
 ) -> dict[tuple[int, int], str]:
-    """Why each trade breaks its contract: the buyer's funds or stake, the seller's intent."""
+    """Why each allocated trade breaks its contract: the buyer's funds or stake, its intent."""
     corps, tasks = rm.corporations, rm.tasks
+    sellers, buyers = allocated.sellers, allocated.buyers
     reasons: dict[tuple[int, int], str] = {}
     enough_stake = staked(model, rm.solvers)
     for j in np.flatnonzero(~can_pay | ~enough_stake):
-        for i in np.flatnonzero(alloc[:, j]):
+        for i in sellers[buyers == j]:  # in seller order: the trades are row-major
             reasons[(i, j)] = "insufficient_funds" if not can_pay[j] else "insufficient_stake"
-    for i, j in zip(*np.nonzero(alloc), strict=True):
+    for i, j in zip(sellers, buyers, strict=True):
         if (i, j) in reasons:
             continue
         why = corps[i].intent.violation(
@@ -115,9 +114,9 @@ def contract_violations(
 
 
 def verify(
-    model: ModelState, rm: RoundMarket, alloc: np.ndarray, reasons: dict[tuple[int, int], str]
+    model: ModelState, rm: RoundMarket, allocated: Trades, reasons: dict[tuple[int, int], str]
 ) -> Verification:
-    """Run the verification design on the trades that passed the contract.
+    """Run the verification design on the allocated trades that passed the contract.
 
     Adds the reason of each trade it rejects to ``reasons``. A caught lazy solver's
     delivery stands (its task client pays nothing for the model).
@@ -126,7 +125,11 @@ def verify(
     ver = model.config.incentives.verification
     enabled = model.regime.market.verifies
     n, m = len(corps), len(solvers)
-    pairs = [(i, j) for i, j in zip(*np.nonzero(alloc), strict=True) if (i, j) not in reasons]
+    pairs = [
+        (i, j)
+        for i, j in zip(allocated.sellers, allocated.buyers, strict=True)
+        if (i, j) not in reasons
+    ]
     audited = model.verification_rng.random(len(pairs)) < (ver.audit_rate if enabled else 0)
     flagged = _screened(model, rm) if enabled and ver.bid_screen else np.zeros((n, m), bool)
     attempts = dict.fromkeys(ADVERSARIES, 0)

@@ -12,7 +12,7 @@ import numpy as np
 
 from crypto.ground_truth import JobSpec, run_job
 from sim.ledger import WORLD
-from sim.round.records import RoundMarket, Settlement
+from sim.round.records import RoundMarket, Settlement, Trades
 
 if TYPE_CHECKING:
     from sim.round.state import ModelState
@@ -27,7 +27,7 @@ def train_models(model: ModelState, rm: RoundMarket, settled: Settlement) -> np.
     calls (:meth:`sim.incentives.DataPool.model_accuracy`), so the cost grows with the
     trades.
     """
-    shares = model.pool.shares_bought(settled.accepted, rm.supply)  # one entry per trade
+    shares = model.pool.shares_bought(settled.trades, rm.supply, len(rm.solvers))
     ids = [c.unique_id for c in rm.corporations]
     accuracy = model.pool.model_accuracy(ids, shares, rm.tasks.industry)
     lazy = settled.lazy
@@ -50,7 +50,7 @@ def execute(model: ModelState, rm: RoundMarket, settled: Settlement) -> None:
     model.ledger.transfer("money", ids, WORLD, work)
 
 
-def run_ground_truth(model: ModelState, rm: RoundMarket, accepted: np.ndarray) -> int:
+def run_ground_truth(model: ModelState, rm: RoundMarket, trades: Trades) -> int:
     """Run a sample of this round's executed trades as real, measured jobs.
 
     Each executed trade is sampled with probability ``rate`` (at most
@@ -61,12 +61,12 @@ def run_ground_truth(model: ModelState, rm: RoundMarket, accepted: np.ndarray) -
     corps, solvers = rm.corporations, rm.solvers
     if gt.rate <= 0:
         return 0
-    rows, cols = np.nonzero(accepted)
+    rows, cols, traded = trades
     draws = model.ground_truth_rng.random(rows.size)
     chosen = np.flatnonzero(draws < gt.rate)[: gt.max_jobs_per_round]
     for t in chosen:
         i, j = rows[t], cols[t]
-        units = float(accepted[i, j])
+        units = float(traded[t])
         kind = gt.kinds[int(model.ground_truth_rng.integers(len(gt.kinds)))]
         spec = JobSpec(
             kind=kind,
