@@ -125,7 +125,7 @@ class Measurement:
         return row
 
 
-def _status_mb(field: str, pid: int | str = "self") -> float | None:
+def status_mb(field: str, pid: int | str = "self") -> float | None:
     """A ``Vm*`` field of ``/proc/<pid>/status`` in MiB (``None`` where it cannot be read)."""
     try:
         with open(f"/proc/{pid}/status") as status:
@@ -137,19 +137,19 @@ def _status_mb(field: str, pid: int | str = "self") -> float | None:
     return None
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """This process's peak resident memory in MiB.
 
     Read from ``VmHWM`` in ``/proc/self/status``, which starts afresh with the worker's own
     address space; ``ru_maxrss`` would carry over the forked parent's size across ``exec``.
     """
-    peak = _status_mb("VmHWM")
+    peak = status_mb("VmHWM")
     return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _past_memory_limit(spec: JobSpec, pid: int | str = "self") -> bool:
     """Whether the process's peak address space (``VmPeak``) passed the spec's limit."""
-    peak = _status_mb("VmPeak", pid)
+    peak = status_mb("VmPeak", pid)
     return spec.memory_limit_mb is not None and peak is not None and peak > spec.memory_limit_mb
 
 
@@ -173,7 +173,7 @@ def _worker(spec: JobSpec, conn: Connection) -> None:  # runs in the child proce
         started = time.perf_counter()
         produced = work()
         seconds = time.perf_counter() - started
-        result: Result = ("ok", seconds, _peak_rss_mb(), int(produced), "")
+        result: Result = ("ok", seconds, peak_rss_mb(), int(produced), "")
     except MemoryError:
         result = _failure(_out_of_memory(spec))
     except BaseException as exc:  # a failing job is data, not a crash

@@ -322,8 +322,7 @@ def _memory_trace(config: dict, rounds: int) -> tuple[list[float], float]:
 
     Runs in the calling process: call it in a fresh one.
     """
-    import resource
-
+    from crypto.ground_truth import peak_rss_mb
     from sim import MarketModel, SimConfig
 
     started = time.process_time()
@@ -331,7 +330,7 @@ def _memory_trace(config: dict, rounds: int) -> tuple[list[float], float]:
     peaks = []
     for _ in range(rounds):
         model.step()
-        peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
+        peaks.append(peak_rss_mb())
     return peaks, time.process_time() - started
 
 
@@ -379,8 +378,6 @@ GROWTH_TARGET = 1.1
 GROWTH_FROM_ROUND = 5
 """The round (1-based) whose peak memory the growth ratio compares the last round's with."""
 
-_GIB = 1024.0**3
-
 
 def parse_sizes(text: str) -> list[tuple[int, int, int | None]]:
     """Parse ``--sizes``: comma-separated ``NxM`` or ``NxM:ROUNDS``.
@@ -415,12 +412,6 @@ def _scale_config(n: int, m: int, rounds: int, seed: int) -> dict[str, Any]:
     return {"seed": seed, "rounds": rounds, "market": {"n_corporations": n, "n_solvers": m}}
 
 
-def _peak_mib() -> float:
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
 def _scale_child(conn: Any, config: dict[str, Any], rounds: int) -> None:
     """Run ``rounds`` rounds of ``config`` and send a record of each to ``conn``.
 
@@ -429,6 +420,7 @@ def _scale_child(conn: Any, config: dict[str, Any], rounds: int) -> None:
     """
     try:
         from agents import Corporation, Solver
+        from crypto.ground_truth import peak_rss_mb
         from sim import MarketModel, SimConfig
 
         cpu, wall = time.process_time(), time.perf_counter()
@@ -439,7 +431,7 @@ def _scale_child(conn: Any, config: dict[str, Any], rounds: int) -> None:
                 {
                     "cpu_seconds": time.process_time() - cpu,
                     "wall_seconds": time.perf_counter() - wall,
-                    "peak_rss_mib": _peak_mib(),
+                    "peak_rss_mib": peak_rss_mb(),
                 },
             )
         )
@@ -458,7 +450,7 @@ def _scale_child(conn: Any, config: dict[str, Any], rounds: int) -> None:
                         "cpu_seconds": cpu,
                         "wall_seconds": wall,
                         "stages": stages,
-                        "peak_rss_mib": _peak_mib(),
+                        "peak_rss_mib": peak_rss_mb(),
                         "active": [len(model.active(Corporation)), len(model.active(Solver))],
                     },
                 )
@@ -468,17 +460,6 @@ def _scale_child(conn: Any, config: dict[str, Any], rounds: int) -> None:
         conn.send(("error", f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
-
-
-def _rss_gib(pid: int) -> float | None:
-    """Current resident memory of process ``pid`` (Linux ``/proc``), or ``None``."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024 / _GIB
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
 
 
 def _exit_reason(process: Any) -> str:
@@ -509,6 +490,8 @@ def _engine_trace(
     """
     from multiprocessing import get_context
 
+    from crypto.ground_truth import status_mb
+
     ctx = get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
     process = ctx.Process(target=_scale_child, args=(sender, config, rounds), daemon=True)
@@ -523,7 +506,8 @@ def _engine_trace(
             reason = f"time limit of {time_limit:g} s reached after {len(trace)} of {rounds} rounds"
             break
         if memory_limit_gib is not None:
-            rss = _rss_gib(process.pid)
+            rss = status_mb("VmRSS", process.pid)
+            rss = None if rss is None else rss / 1024
             if rss is not None and rss > memory_limit_gib:
                 reason = (
                     f"memory limit of {memory_limit_gib:g} GiB exceeded ({rss:.2f} GiB resident) "
