@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,11 +22,13 @@ class VCG(Mechanism):
     covers a deficit, reported as ``info["deficit"]`` (and as a negative
     ``Outcome.protocol_surplus``). The allocation comes from the planner
     (:func:`mechanisms.welfare.optimum`). An agent that does not trade in it has
-    ``W_-k = W`` and needs no extra solve; every trading agent costs one LP
-    (:func:`mechanisms.welfare.linear_optimum`, HiGHS on the compatible pairs with gain).
+    ``W_-k = W`` and needs no extra solve; every trading agent costs one re-solve: HiGHS's
+    dual simplex from the previous basis on the compatible pairs with gain, or with
+    ``solver="FLOW"`` one network-simplex solve (:func:`mechanisms.welfare.linear_optimum`),
+    much faster on small markets.
 
     Args:
-        solver: cvxpy solver of the welfare programs.
+        solver: ``FLOW`` or a cvxpy solver of the welfare programs.
     """
 
     name = "vcg"
@@ -53,7 +56,7 @@ class VCG(Mechanism):
         ask, bid = market.ask_matrix(), market.bid_matrix()
 
         sold, bought = x.sum(axis=1), x.sum(axis=0)
-        with_out = _Reoptimizer(market)
+        with_out = _FlowReoptimizer(market) if self.solver == welfare.FLOW else _Reoptimizer(market)
         seller_pivot = np.array(
             [total - with_out.welfare_without(i) if sold[i] > 0 else 0.0 for i in range(n)]
         )
@@ -66,6 +69,25 @@ class VCG(Mechanism):
         out = Outcome.priced(x, ask + bonus[:, None], bid - rebate[None, :], welfare=total)
         out.info["deficit"] = -out.protocol_surplus
         return out
+
+
+class _FlowReoptimizer:
+    """The welfare optimum with one agent's capacity set to zero, by network simplex."""
+
+    def __init__(self, market: Market) -> None:
+        self.market = market
+
+    def welfare_without(self, row: int) -> float:
+        """Optimal welfare with agent ``row`` (sellers first, then buyers) taking no part."""
+        market = self.market
+        n = market.shape[0]
+        supply, demand = market.supply.copy(), market.demand.copy()
+        if row < n:
+            supply[row] = 0.0
+        else:
+            demand[row - n] = 0.0
+        without = dataclasses.replace(market, supply=supply, demand=demand)
+        return welfare.linear_optimum(without, solver=welfare.FLOW)[0]
 
 
 class _Reoptimizer:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import mechanisms
-from agents.strategies import strategy_names
+from agents.strategies import STRATEGIES, strategy_names
 from crypto.costs import CalibratedCostModel, CostModel
 from mechanisms.base import is_number
 from mechanisms.market import MAX_MAGNITUDE
@@ -81,12 +81,22 @@ def param(default: Any, check: Check | None = None) -> Any:
     return field(**kwargs)
 
 
-def _strategy_mix(side: str) -> Check:
-    names = strategy_names(side)  # type: ignore[arg-type]
+#: The feedback the simulation gives strategies: fills and realized utility.
+SIMULATION_FEEDBACK = ("none", "bandit")
 
+
+def _strategy_mix(side: str) -> Check:
     def check(mix: Mapping[str, float]) -> str | None:
+        names = strategy_names(side, feedback=SIMULATION_FEEDBACK)  # type: ignore[arg-type]
         unknown = sorted(set(mix) - set(names))
         if unknown:
+            cls = STRATEGIES.get(unknown[0])
+            if cls is not None and side in cls.sides:
+                return (
+                    f"strategy {unknown[0]!r} learns from {cls.feedback} feedback (what other "
+                    f"reports would have earned), which the simulation does not compute (it "
+                    f"is for experiment=learning); allowed: {', '.join(names)}"
+                )
             return f"unknown strategy {unknown[0]!r}; allowed: {', '.join(names)}"
         if any(not (is_number(w) and w >= 0) for w in mix.values()):
             return "weights must be finite numbers >= 0"
@@ -200,19 +210,39 @@ class AdversariesConfig:
 
 
 @dataclass(frozen=True)
+class LearnerConfig:
+    """The payoff learners' parameters (``exp3`` in the simulation; see agents/strategies.py).
+
+    Attributes:
+        factors: points of the grid of factors, from 0 to the side's largest factor.
+        max_markup: a seller's largest markup on the grid.
+        max_shading: a buyer's largest shading on the grid (``<= 1``).
+        eta: learning rate.
+        exploration: share of uniform exploration (``exp3``).
+    """
+
+    factors: int = param(21, between(2))
+    max_markup: float = param(1.0, between(0, open_lo=True))
+    max_shading: float = param(0.95, between(0, 1, open_lo=True))
+    eta: float = param(0.005, between(0, open_lo=True))
+    exploration: float = param(0.1, between(0, 1, open_lo=True))
+
+
+@dataclass(frozen=True)
 class AgentsConfig:
     """Strategies, entry and exit, adversaries."""
 
     corporation_strategies: dict[str, float] = param(
-        {"truthful": 1.0, "markup": 0.0, "adaptive": 0.0}, _strategy_mix("sell")
+        {"truthful": 1.0, "markup": 0.0, "fill_rate": 0.0, "exp3": 0.0}, _strategy_mix("sell")
     )
     solver_strategies: dict[str, float] = param(
-        {"truthful": 1.0, "shading": 0.0, "adaptive": 0.0}, _strategy_mix("buy")
+        {"truthful": 1.0, "shading": 0.0, "fill_rate": 0.0, "exp3": 0.0}, _strategy_mix("buy")
     )
     markup: float = param(0.2, between(0))
     shading: float = param(0.2, between(0, 1))
-    adaptive_step: float = param(0.05, between(0, open_lo=True))
-    adaptive_max: float = param(0.5, between(0))
+    fill_rate_step: float = param(0.05, between(0, open_lo=True))
+    fill_rate_max: float = param(0.5, between(0))
+    learner: LearnerConfig = field(default_factory=LearnerConfig)
     utility_memory: float = param(0.2, between(0, 1, open_lo=True))
     grace_rounds: int = param(5, between(0))
     corporation_outside_option: float = param(1.0)
@@ -557,8 +587,14 @@ class SimConfig:
             )
         market, agents = self.market, self.agents
         leak = 0.0 if self.crypto.encryption else self.crypto.leakage_cost
+        largest = {"markup": agents.markup, "fill_rate": agents.fill_rate_max,
+                   "exp3": agents.learner.max_markup}  # fmt: skip
+        markup = max(
+            [f for name, f in largest.items() if agents.corporation_strategies.get(name, 0) > 0],
+            default=0.0,
+        )
         highest_ask = (market.sharing_cost_high * (1 + market.competitor_premium) + leak) * (
-            1 + max(agents.markup, agents.adaptive_max)
+            1 + markup
         )
         if highest_ask > MAX_MAGNITUDE:
             raise ConfigError(

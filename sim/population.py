@@ -6,6 +6,7 @@ the order the functions make them, so the same seed gives the same population.
 
 from __future__ import annotations
 
+import inspect
 from copy import deepcopy
 from typing import TYPE_CHECKING
 
@@ -19,17 +20,31 @@ if TYPE_CHECKING:
 
 
 def draw_strategy(model: ModelState, mix: dict[str, float], side: str) -> Strategy:
-    """A strategy drawn from ``mix`` (name -> weight) with the agents' parameters."""
+    """A strategy drawn from ``mix`` (name -> weight) with the agents' parameters.
+
+    A strategy whose constructor takes ``rng`` (a learner that draws its own factors) gets a
+    generator seeded from the model's; a plug-in strategy the config has no parameters for
+    is built with its side (and ``rng``) alone.
+    """
     names = sorted(mix)
     weights = np.array([mix[n] for n in names], dtype=float)
     name = names[model.rng.choice(len(names), p=weights / weights.sum())]
-    agents = model.config.agents
+    agents, learner = model.config.agents, model.config.agents.learner
     params = {
         "markup": {"factor": agents.markup},
         "shading": {"factor": agents.shading},
-        "adaptive": {"step": agents.adaptive_step, "max_factor": agents.adaptive_max},
+        "fill_rate": {"step": agents.fill_rate_step, "max_factor": agents.fill_rate_max},
+        "exp3": {
+            "max_factor": learner.max_markup if side == "sell" else learner.max_shading,
+            "factors": learner.factors,
+            "eta": learner.eta,
+            "exploration": learner.exploration,
+        },
     }.get(name, {})
-    return STRATEGIES[name](side, **params)
+    cls = STRATEGIES[name]
+    if "rng" in inspect.signature(cls).parameters:
+        params = {**params, "rng": np.random.default_rng(model.rng.integers(2**63))}
+    return cls(side, **params)
 
 
 def draw_intent(model: ModelState, industry: int) -> Intent:

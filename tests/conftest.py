@@ -23,3 +23,9 @@ def tiny_config(**overrides) -> SimConfig:
 @pytest.fixture
 def tiny() -> SimConfig:
     return tiny_config()
+
+
+def pytest_generate_tests(metafunc):
+    """Run a strategy contract's tests once per side its strategy is for (``sides``)."""
+    if "strategy_side" in metafunc.fixturenames:
+        metafunc.parametrize("strategy_side", metafunc.cls.sides)

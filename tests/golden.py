@@ -48,11 +48,19 @@ CONFIGS = {
         3,
         {"name": "vcg"},
         agents={
-            "corporation_strategies": {"truthful": 1.0, "markup": 1.0, "adaptive": 1.0},
-            "solver_strategies": {"truthful": 1.0, "shading": 1.0, "adaptive": 1.0},
+            "corporation_strategies": {"truthful": 1.0, "markup": 1.0, "fill_rate": 1.0},
+            "solver_strategies": {"truthful": 1.0, "shading": 1.0, "fill_rate": 1.0},
             "adversaries": {"colluder": 0.3},
         },
         incentives={"verification": {"bid_screen": True}},
+    ),
+    "dutch_exp3_learners": _config(
+        7,
+        {"name": "dutch"},
+        agents={
+            "corporation_strategies": {"truthful": 1.0, "exp3": 1.0},
+            "solver_strategies": {"exp3": 1.0},
+        },
     ),
     "mcafee_homogeneous": _config(
         4, {"name": "mcafee"}, market={"homogeneous": True, "n_corporations": 12}

@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import mechanisms
-from sim import regimes
+from agents import STRATEGIES
+from sim import SimConfig, regimes
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "extending.md"
 
@@ -34,6 +35,9 @@ def _run_contract(cls) -> int:
         if params == ["n", "m"]:  # the empty-market cases
             for n, m in ((0, 3), (3, 0), (0, 0)):
                 test(n, m)
+        elif params == ["side"]:  # a strategy's, once per side
+            for side in cls.sides:
+                test(side)
         else:
             test()
         ran += 1
@@ -49,12 +53,28 @@ def namespace(monkeypatch):
     yield vars(module)
     mechanisms.base._REGISTRY.pop("midpoint", None)
     regimes.registry.unregister("priced_yuma")
+    STRATEGIES.pop("epsilon_greedy", None)
 
 
 def test_the_mechanism_example_passes_the_mechanism_contract(namespace):
     exec(_blocks("Add a mechanism"), namespace)
     assert "midpoint" in mechanisms.available()
     assert _run_contract(namespace["TestMidpointContract"]) >= 10
+
+
+def test_the_strategy_example_passes_the_strategy_contract_and_runs(namespace):
+    import sim
+
+    exec(_blocks("Add a strategy"), namespace)
+    assert "epsilon_greedy" in STRATEGIES
+    assert _run_contract(namespace["TestEpsilonGreedyContract"]) >= 6
+    mix = {"truthful": 1, "epsilon_greedy": 1}
+    config = SimConfig.from_dict(
+        {"rounds": 3, "market": {"n_corporations": 8, "n_solvers": 3},
+         "agents": {"solver_strategies": mix}}
+    )  # fmt: skip
+    agents = sim.run(config).agents
+    assert "epsilon_greedy" in set(agents["strategy"])
 
 
 def test_the_regime_example_passes_the_regime_contract(namespace):

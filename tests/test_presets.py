@@ -15,7 +15,7 @@ PRESETS = sorted(p.stem for p in (CONFIG_DIR / "experiment").glob("*.yaml"))
 
 def test_the_presets_exist():
     expected = {"mechanism_comparison", "intent_vs_yuma", "adversaries", "network_effects",
-                "fhe_overhead", "calibration", "solver_entry"}  # fmt: skip
+                "fhe_overhead", "calibration", "solver_entry", "learning"}  # fmt: skip
     assert expected <= set(PRESETS)
 
 

@@ -124,7 +124,8 @@ def test_settlement_rejects_and_counts_violating_trades():
 
 def test_ledger_conserves_money_and_tokens_over_a_run():
     cfg = tiny_config(
-        rounds=15, agents={"corporation_strategies": {"truthful": 1, "markup": 1, "adaptive": 1}}
+        rounds=15,
+        agents={"corporation_strategies": {"truthful": 1, "markup": 1, "fill_rate": 1, "exp3": 1}},
     )
     model = MarketModel(cfg)
     for _ in range(cfg.rounds):
@@ -186,17 +187,19 @@ def test_agents_exit_below_outside_option_and_new_ones_arrive():
     assert r.loc[0, "corporations_active"] == cfg.market.n_corporations
 
 
-def test_strategic_population_learns():
+@pytest.mark.parametrize("learner", ["fill_rate", "exp3"])
+def test_strategic_population_learns(learner):
     cfg = tiny_config(
         rounds=10,
         agents={
-            "corporation_strategies": {"truthful": 0, "markup": 0, "adaptive": 1},
-            "solver_strategies": {"truthful": 0, "shading": 0, "adaptive": 1},
+            "corporation_strategies": {"truthful": 0, "markup": 0, learner: 1},
+            "solver_strategies": {"truthful": 0, "shading": 0, learner: 1},
         },
     )
     agents = sim.run(cfg).agents
-    assert set(agents.loc[agents["kind"] != "validator", "strategy"]) == {"adaptive"}
+    assert set(agents.loc[agents["kind"] != "validator", "strategy"]) == {learner}
     assert agents["report_factor"].max() > 0
+    assert sim.run(cfg).digest() == sim.run(cfg).digest()  # learners draw from the seed
 
 
 def test_run_accepts_mappings_and_rejects_other_types():

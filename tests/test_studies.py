@@ -33,6 +33,10 @@ class TestFheOverheadContract(StudyContract):
     kind = "fhe_overhead"
 
 
+class TestLearningContract(StudyContract):
+    kind = "learning"
+
+
 class TestCalibrationContract(StudyContract):
     kind = "calibration"
 

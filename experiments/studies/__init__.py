@@ -17,6 +17,7 @@ from experiments.studies import (
     calibration,
     fhe_overhead,
     intent_vs_yuma,
+    learning,
     mechanism_comparison,
     solver_entry,
 )
@@ -43,6 +44,7 @@ __all__ = [
     "fhe_overhead",
     "get",
     "intent_vs_yuma",
+    "learning",
     "load",
     "mechanism_comparison",
     "read",

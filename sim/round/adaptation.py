@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from agents import Corporation, Solver
+from agents import Corporation, Feedback, Solver
 from sim.round.records import Rewards, RoundMarket, Settlement, Slashing
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def adapt(
         strict=True,
     ):
         agent.observe(float(gain), cfg.agents.utility_memory)
-        agent.strategy.learn(float(offered), float(traded))
+        agent.strategy.learn(Feedback(float(offered), float(traded), float(gain)))
         agent.units_traded += float(traded)
     return exits(model, corps, solvers)
 
