@@ -110,8 +110,10 @@ class LearningConfig:
         max_markup: sellers' largest factor.
         max_shading: buyers' largest factor.
         eta: ``hedge``'s learning rate.
-        exploration: ``exp3``'s uniform exploration (its learning rate is
-            ``exploration / factors``, Auer et al.'s choice).
+        bandit_factors: ``exp3``'s grid points (in every market: a bandit learner needs
+            rounds in proportion to its grid).
+        bandit_eta: ``exp3``'s learning rate.
+        exploration: ``exp3``'s uniform exploration.
         step: ``gradient``'s learning rate (``fill_rate``'s step is ``step / 10``).
         delta: ``gradient``'s probe half-width (and its largest move per round).
         initial: the factor ``gradient`` and ``fill_rate`` start from (at most the
@@ -148,6 +150,8 @@ class LearningConfig:
     max_markup: float = param(0.95, between(0, open_lo=True))
     max_shading: float = param(0.95, between(0, 1, open_lo=True))
     eta: float = param(1.0, between(0, open_lo=True))
+    bandit_factors: int = param(21, between(2))
+    bandit_eta: float = param(0.05, between(0, open_lo=True))
     exploration: float = param(0.1, between(0, 1, open_lo=True))
     step: float = param(0.5, between(0, open_lo=True))
     delta: float = param(0.05, between(0, open_lo=True))
@@ -201,9 +205,9 @@ class LearningConfig:
         factors = self.grid(market)
         return {
             "hedge": {"factors": factors, "eta": self.eta},
-            "exp3": {  # Auer et al.'s rate: exploration / factors
-                "factors": factors,
-                "eta": self.exploration / factors,
+            "exp3": {
+                "factors": self.bandit_factors,
+                "eta": self.bandit_eta,
                 "exploration": self.exploration,
             },
             "gradient": {"step": self.step, "delta": self.delta, "initial": self.initial},
@@ -272,7 +276,7 @@ class Learning(Study):
     tables = ("learning.parquet", "deviations.parquet")
     small = ("study.rounds=3000", "study.market_rounds=200", "study.seeds=2",
              "study.deviation_rounds=1000")  # fmt: skip
-    tiny = ("study.learners=[hedge]", "study.buyers=[2]", "study.single_item=[first_price,vcg]",
+    tiny = ("study.buyers=[2]", "study.single_item=[first_price,vcg]",
             "study.rounds=60", "study.market_rounds=4", "study.seeds=1", "study.unit_agents=2",
             "study.per_pair=[dutch]", "study.per_pair_agents=[3,2]", "study.factors=5",
             "study.market_factors=3", "study.deviation_rounds=20", "study.block=10")  # fmt: skip
