@@ -93,6 +93,21 @@ class Study:
         raise NotImplementedError
 
 
+def check_mechanism_params(params: Mapping[str, Any]) -> None:
+    """Refuse ``study.mechanism_params`` a mechanism would not take.
+
+    Raises:
+        ConfigError: naming ``study.mechanism_params.<mechanism>`` and the mechanism's reason.
+    """
+    import mechanisms
+
+    for name, given in params.items():
+        try:
+            mechanisms.get(name, **given)
+        except ValueError as exc:
+            raise ConfigError(f"study.mechanism_params.{name}", str(exc)) from None
+
+
 def available() -> list[str]:
     """Kinds of all registered studies, sorted."""
     return sorted(_REGISTRY)

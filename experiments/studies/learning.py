@@ -39,7 +39,7 @@ from tqdm.auto import tqdm
 import mechanisms
 from agents.strategies import STRATEGIES
 from experiments.figures import PALETTE, _save
-from experiments.studies.base import Study, Tables
+from experiments.studies.base import Study, Tables, check_mechanism_params
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.learning import SINGLE_ITEM_PAYMENT, Game, deviations, play
 
@@ -166,11 +166,7 @@ class LearningConfig:
             raise ConfigError("study.initial", "must be <= study.max_markup and study.max_shading")
         if not (self.single_item or self.unit_double or self.per_pair):
             raise ConfigError("study.single_item", "no mechanism in any market family")
-        for name, params in self.mechanism_params.items():
-            try:
-                mechanisms.get(name, **params)
-            except ValueError as exc:
-                raise ConfigError(f"study.mechanism_params.{name}", str(exc)) from None
+        check_mechanism_params(self.mechanism_params)
 
     def games(self, base: SimConfig) -> list[Game]:
         """Every game the study plays: family, mechanism, size, learner, seed."""

@@ -23,7 +23,7 @@ from tqdm.auto import tqdm
 
 import mechanisms
 from experiments.figures import PALETTE, _band, _save
-from experiments.studies.base import Study, Tables
+from experiments.studies.base import Study, Tables, check_mechanism_params
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.model import MarketModel
 
@@ -82,11 +82,7 @@ class ComparisonConfig:
     def __post_init__(self) -> None:
         if len(self.corporations) != len(self.solvers):
             raise ConfigError("study.solvers", "needs one entry per entry of study.corporations")
-        for name, params in self.mechanism_params.items():
-            try:
-                mechanisms.get(name, **params)
-            except ValueError as exc:
-                raise ConfigError(f"study.mechanism_params.{name}", str(exc)) from None
+        check_mechanism_params(self.mechanism_params)
 
     @property
     def sizes(self) -> list[tuple[int, int]]:
