@@ -28,20 +28,26 @@ def test_page_serves(tmp_path):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     solara = str(Path(sys.executable).with_name("solara"))
-    server = subprocess.Popen(
-        [solara, "run", str(ROOT / "experiments" / "viz.py"), "--port", str(port), "--no-open",
-         "--host", "127.0.0.1"],
-        cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    log = tmp_path / "solara.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [solara, "run", str(ROOT / "experiments" / "viz.py"), "--port", str(port),
+             "--no-open", "--host", "127.0.0.1"],
+            cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180  # a fresh venv's first start compiles its imports
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as reply:
                     html = reply.read().decode()
                 break
             except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, "no page"
+                if server.poll() is not None or time.monotonic() > deadline:
+                    tail = "\n".join(log.read_text().splitlines()[-15:])
+                    state = f"exit status {server.poll()}" if server.poll() is not None else (
+                        "still starting after 180 s")  # fmt: skip
+                    raise AssertionError(f"no page ({state}); its log ends:\n{tail}") from None
                 time.sleep(1)
         assert reply.status == 200 and "solara" in html.lower()
     finally:
