@@ -29,10 +29,12 @@ def test_page_serves(tmp_path):
         port = s.getsockname()[1]
     solara = str(Path(sys.executable).with_name("solara"))
     log = tmp_path / "solara.log"
+    # production mode: no file watcher for hot reload, whose inotify instances a shared
+    # machine can run out of ("inotify instance limit reached", exit status 3)
     with log.open("w") as out:
         server = subprocess.Popen(
             [solara, "run", str(ROOT / "experiments" / "viz.py"), "--port", str(port),
-             "--no-open", "--host", "127.0.0.1"],
+             "--no-open", "--host", "127.0.0.1", "--production"],
             cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
     try:
