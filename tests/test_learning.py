@@ -149,3 +149,19 @@ def test_vcg_learners_stay_truthful(n, learner):
         factor, gain = _learned("vcg", n, seed, learner)
         assert factor == pytest.approx(0.0, abs=0.05)
         assert gain <= 0.05
+
+
+def test_study_tables_do_not_depend_on_its_workers():
+    import dataclasses
+
+    from experiments import studies
+    from experiments.run import resolve
+    from tests.study_contract import TINY_MARKET, assert_tables_equal, compose_config
+
+    base, config = resolve(
+        compose_config("experiment=learning", *TINY_MARKET, *studies.get("learning").tiny)
+    )
+    study = studies.get("learning")
+    serial = study.run(base, dataclasses.replace(config, workers=1))
+    parallel = study.run(base, dataclasses.replace(config, workers=2))
+    assert_tables_equal(serial, parallel)
