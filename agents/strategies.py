@@ -16,6 +16,7 @@ full feedback.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -435,6 +436,11 @@ def report_all(strategies: Sequence[Strategy], true: np.ndarray) -> np.ndarray:
         if type(strategy).report is not Strategy.report:
             out[k] = strategy.report(true[k])
     return out
+
+
+def takes(cls: type[Strategy], parameter: str) -> bool:
+    """Whether ``cls``'s constructor takes ``parameter`` (``rng``: a learner that draws)."""
+    return parameter in inspect.signature(cls).parameters
 
 
 def strategy_names(side: Side, feedback: tuple[str, ...] = FEEDBACK) -> list[str]:

@@ -30,7 +30,6 @@ of ``Game.seed``, so two games with the same seed and market see the same values
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +38,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import mechanisms
-from agents.strategies import STRATEGIES, Feedback, Strategy
+from agents.strategies import STRATEGIES, Feedback, Strategy, takes
 from mechanisms.market import Market, Outcome
 
 MARKETS = ("single_item", "unit_double", "per_pair")
@@ -268,18 +267,12 @@ def _strategies(game: Game, sides: np.ndarray, rng: np.random.Generator) -> list
     out = []
     for side, stream in zip(sides, rng.spawn(len(sides)), strict=True):
         params = dict(game.learner_params)
-        if "max_factor" in _parameters(cls):
+        if takes(cls, "max_factor"):
             params["max_factor"] = game.max_markup if side == "sell" else game.max_shading
-        if "rng" in _parameters(cls):
+        if takes(cls, "rng"):
             params["rng"] = stream
         out.append(cls(str(side), **params))
     return out
-
-
-def _parameters(cls: type) -> tuple[str, ...]:
-    import inspect
-
-    return tuple(inspect.signature(cls).parameters)
 
 
 def _expected(strategy: Strategy) -> float:
@@ -427,7 +420,7 @@ def deviations(
         "sell": np.linspace(0, game.max_markup, factors),
         "buy": np.linspace(0, game.max_shading, factors),
     }
-    mixtures = [mixture(copy.deepcopy(s)) for s in strategies]
+    mixtures = [mixture(s) for s in strategies]
     agents = len(strategies)
     profile = np.zeros((rounds, agents))
     best = np.zeros((rounds, agents, factors))
@@ -437,9 +430,12 @@ def deviations(
         utility = player.clear(true, drawn)[1]
         for k in range(agents):
             support, weights = mixtures[k]
-            own = player.deviations(true, drawn, k, support, float(utility[k]))
+            tried = grid[sides[k]]
+            best[t, k] = player.deviations(true, drawn, k, tried, float(utility[k]))
+            own = best[t, k]  # a grid learner on the deviation grid: the same utilities
+            if not np.array_equal(support, tried):
+                own = player.deviations(true, drawn, k, support, float(utility[k]))
             profile[t, k] = weights @ own
-            best[t, k] = player.deviations(true, drawn, k, grid[sides[k]], float(utility[k]))
     mean = best.mean(axis=0)
     choice = mean.argmax(axis=1)
     chosen = best[:, np.arange(agents), choice]

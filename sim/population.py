@@ -6,13 +6,13 @@ the order the functions make them, so the same seed gives the same population.
 
 from __future__ import annotations
 
-import inspect
 from copy import deepcopy
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from agents import STRATEGIES, Corporation, Intent, MarketAgent, Solver, Strategy, Validator
+from agents.strategies import takes
 from sim.ledger import STAKE, WORLD
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ def draw_strategy(model: ModelState, mix: dict[str, float], side: str) -> Strate
         },
     }.get(name, {})
     cls = STRATEGIES[name]
-    if "rng" in inspect.signature(cls).parameters:
+    if takes(cls, "rng"):
         params = {**params, "rng": np.random.default_rng(model.rng.integers(2**63))}
     return cls(side, **params)
 
