@@ -70,7 +70,16 @@ def _save(fig: matplotlib.figure.Figure, path: Path) -> Path:
     return path
 
 
-def _band(ax, grouped, color, style: str = "-", alpha: float = 0.2, **line) -> np.ndarray:
+def _band(
+    ax,
+    grouped,
+    color,
+    style: str = "-",
+    alpha: float = 0.2,
+    t: bool = False,
+    floor: float | None = None,
+    **line,
+) -> np.ndarray:
     """Plot the mean of each group as a line and its 95% confidence interval as a band.
 
     Args:
@@ -79,15 +88,26 @@ def _band(ax, grouped, color, style: str = "-", alpha: float = 0.2, **line) -> n
         color: line and band colour.
         style: matplotlib line format.
         alpha: band opacity.
+        t: Student's t interval with the group's size less one degrees of freedom (for few
+            independent units, e.g. seeds) instead of the normal ``1.96 * sem``.
+        floor: the band's lower edge never goes below this (a quantity's lower bound).
         **line: further keywords of the line (label, marker, ...).
 
     Returns:
         The x values.
     """
-    stats = grouped.agg(["mean", "sem"])
-    x, half = stats.index.to_numpy(), 1.96 * stats["sem"].fillna(0).to_numpy()
+    stats = grouped.agg(["mean", "sem", "count"])
+    scale = 1.96
+    if t:
+        from scipy.stats import t as student
+
+        scale = student.ppf(0.975, np.maximum(stats["count"].to_numpy() - 1, 1))
+    x, half = stats.index.to_numpy(), scale * stats["sem"].fillna(0).to_numpy()
+    low = stats["mean"] - half
+    if floor is not None:
+        low = np.maximum(low, floor)
     ax.plot(x, stats["mean"], style, color=color, **line)
-    ax.fill_between(x, stats["mean"] - half, stats["mean"] + half, color=color, alpha=alpha)
+    ax.fill_between(x, low, stats["mean"] + half, color=color, alpha=alpha)
     return x
 
 

@@ -38,7 +38,7 @@ from tqdm.auto import tqdm
 
 import mechanisms
 from agents.strategies import STRATEGIES
-from experiments.figures import PALETTE, _save
+from experiments.figures import PALETTE, _band, _save
 from experiments.studies.base import Study, Tables, check_mechanism_params
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.learning import SINGLE_ITEM_PAYMENT, Game, deviations, play
@@ -321,7 +321,8 @@ class Learning(Study):
             mask = (table[["market", "mechanism", "agents"]] == case.to_numpy()).all(axis=1)
             sub = table[mask]
             for (learner, side), group in sub.groupby(["learner", "side"]):
-                _seed_band(ax, group, colors[learner], styles[side])
+                _band(ax, group.groupby("round")["factor"], colors[learner], styles[side],
+                      t=True, floor=0.0, lw=1.2)  # fmt: skip
             for side, group in sub.groupby("side"):
                 value = group["theory"].iloc[0]
                 if np.isfinite(value):
@@ -373,17 +374,6 @@ def _play_one(game: Game, config: LearningConfig) -> tuple[list[dict], list[dict
     ]
     block = config.block if single else max(1, config.block * config.market_rounds // config.rounds)
     return _curves(game, history, block), deviating
-
-
-def _seed_band(ax, group: pd.DataFrame, color: str, style: str) -> None:
-    from scipy import stats
-
-    by_round = group.groupby("round")["factor"]
-    mean, sem, count = by_round.mean(), by_round.sem(), by_round.count()
-    half = stats.t.ppf(0.975, np.maximum(count - 1, 1)) * sem.fillna(0)
-    x = mean.index.to_numpy()
-    ax.plot(x, mean, style, color=color, lw=1.2)
-    ax.fill_between(x, np.maximum(mean - half, 0), mean + half, color=color, alpha=0.2, lw=0)
 
 
 def summarize(tables: Tables) -> pd.DataFrame:
