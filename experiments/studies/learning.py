@@ -247,16 +247,18 @@ def _curves(game: Game, history, block: int) -> list[dict]:
                     "factor": float(history.factor[window, cols].mean()),
                     "expected_factor": float(history.expected_factor[window, cols].mean()),
                     "utility": float(history.utility[window, cols].mean()),
-                    "efficiency": float(np.nanmean(history.efficiency[window]))
-                    if np.isfinite(history.efficiency[window]).any()
-                    else np.nan,
-                    "truthful_efficiency": float(np.nanmean(history.truthful_efficiency[window]))
-                    if np.isfinite(history.truthful_efficiency[window]).any()
-                    else np.nan,
+                    "efficiency": _measured_mean(history.efficiency[window]),
+                    "truthful_efficiency": _measured_mean(history.truthful_efficiency[window]),
                     "theory": theory(game.mechanism, game.market, n, side),
                 }
             )
     return rows
+
+
+def _measured_mean(values: np.ndarray) -> float:
+    """The mean of the rounds that measured it (NaN where none did)."""
+    finite = values[np.isfinite(values)]
+    return float(finite.mean()) if finite.size else np.nan
 
 
 class Learning(Study):
