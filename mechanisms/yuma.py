@@ -1,7 +1,8 @@
 """Bittensor's Yuma consensus: one epoch as a pure function over numpy arrays.
 
-Follows subtensor's consensus documentation (``docs/consensus.md`` in
-``opentensor/subtensor``): with validators ``i`` and servers (here: solvers) ``j``,
+Follows subtensor's epoch (``pallets/subtensor/src/epoch/run_epoch.rs`` in
+``opentensor/subtensor``, ``epoch_dense``, the original Yuma branch taken when ``Yuma3On``
+is off, as at commit 03f9277): with validators ``i`` and servers (here: solvers) ``j``,
 
 * ``W`` row-normalized validator weights, ``S`` normalized validator stake;
 * prerank ``P_j = Σ_i S_i W_ij``;
@@ -12,10 +13,17 @@ Follows subtensor's consensus documentation (``docs/consensus.md`` in
 * weights for bonds ``W̃ = (1 − β) W + β W̄`` (bond penalty ``β``), instant bonds
   ``ΔB_ij = S_i W̃_ij / Σ_k S_k W̃_kj`` (column-normalized), EMA bonds
   ``B = α ΔB + (1 − α) B_prev`` (``α`` is ``bond_alpha``);
+* bond normalization (``bond_normalization``): ``"column"`` (subtensor) normalizes the
+  previous bonds and the EMA bonds so that every server's column sums to one,
+  ``Σ_i B_ij = 1``; ``"none"`` keeps the raw EMA, the convention of
+  ``bactensor/yuma-simulation``'s original Yuma, where a server new to the epoch carries
+  bonds summing to ``α`` only and so weighs less in the dividends;
 * dividends ``D_i = Σ_j B_ij I_j``, normalized to sum to one.
 
 The emission of an epoch is then split between servers by ``incentive`` and validators by
-``dividends`` (see :func:`split`).
+``dividends`` (see :func:`split`). Yuma 3 (subtensor's ``Yuma3On`` branch: per-bond EMA
+with liquid alpha, bonds kept unnormalized and dividends weighted by stake) is not
+implemented.
 """
 
 from __future__ import annotations
@@ -59,6 +67,10 @@ class Epoch:
     dividends: np.ndarray
 
 
+#: Bond normalization conventions (see the module docstring).
+BOND_NORMALIZATION = ("column", "none")
+
+
 def _normalize(x: np.ndarray, axis: int | None = None) -> np.ndarray:
     total = x.sum(axis=axis, keepdims=axis is not None)
     return np.divide(x, total, out=np.zeros_like(x), where=total > 0)
@@ -90,6 +102,7 @@ def epoch(
     kappa: float = 0.5,
     bond_penalty: float = 1.0,
     bond_alpha: float = 0.1,
+    bond_normalization: str = "column",
 ) -> Epoch:
     """One Yuma consensus epoch.
 
@@ -101,6 +114,8 @@ def epoch(
         kappa: consensus majority, in ``(0, 1]``.
         bond_penalty: ``β`` in ``[0, 1]``: how far bonds are cut above consensus.
         bond_alpha: ``α`` in ``(0, 1]``: weight of this epoch's bonds in the EMA.
+        bond_normalization: ``"column"`` (subtensor: previous and EMA bonds normalized per
+            server) or ``"none"`` (the raw EMA).
 
     Returns:
         The :class:`Epoch`.
@@ -124,6 +139,11 @@ def epoch(
         raise ValueError(f"yuma: bond_penalty must be in [0, 1], got {bond_penalty}")
     if not 0 < bond_alpha <= 1:
         raise ValueError(f"yuma: bond_alpha must be in (0, 1], got {bond_alpha}")
+    if bond_normalization not in BOND_NORMALIZATION:
+        raise ValueError(
+            f"yuma: bond_normalization must be one of {', '.join(BOND_NORMALIZATION)}, "
+            f"got {bond_normalization!r}"
+        )
     prev = np.zeros_like(w) if bonds is None else np.asarray(bonds, dtype=float)
     if prev.shape != w.shape:
         raise ValueError(f"yuma: bonds must have the weights' shape {w.shape}, got {prev.shape}")
@@ -138,7 +158,12 @@ def epoch(
     trust = np.divide(rank, prerank, out=np.zeros_like(rank), where=prerank > 0)
     for_bonds = (1 - bond_penalty) * w + bond_penalty * clipped
     delta = _normalize(s[:, None] * for_bonds, axis=0)
+    column = bond_normalization == "column"
+    if column:
+        prev = _normalize(prev, axis=0)
     ema = bond_alpha * delta + (1 - bond_alpha) * prev
+    if column:
+        ema = _normalize(ema, axis=0)
     dividends = _normalize(ema @ incentive)
     return Epoch(
         weights=w,

@@ -21,6 +21,7 @@ from agents.strategies import STRATEGIES, strategy_names
 from crypto.costs import CalibratedCostModel, CostModel
 from mechanisms.base import is_number
 from mechanisms.market import MAX_MAGNITUDE
+from mechanisms.yuma import BOND_NORMALIZATION
 from sim.regimes import registry as regimes
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -422,6 +423,8 @@ class YumaConfig:
         kappa: consensus majority.
         bond_penalty: ``β``.
         bond_alpha: EMA weight of the epoch's bonds.
+        bond_normalization: ``column`` (subtensor: bonds normalized per solver) or ``none``
+            (the raw EMA, as ``bactensor/yuma-simulation``).
         validator_share: ``ξ``: validators' share of the emission; solvers get the rest.
         open_data_prob: share of corporations that publish their data for free (nobody is
             paid for data under Yuma).
@@ -430,6 +433,7 @@ class YumaConfig:
     kappa: float = param(0.5, between(0, 1, open_lo=True))
     bond_penalty: float = param(1.0, between(0, 1))
     bond_alpha: float = param(0.1, between(0, 1, open_lo=True))
+    bond_normalization: str = param("column", one_of(*BOND_NORMALIZATION))
     validator_share: float = param(0.5, between(0, 1))
     open_data_prob: float = param(0.1, between(0, 1))
 

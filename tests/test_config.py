@@ -101,6 +101,10 @@ def test_round_trip_through_dict():
             {"incentives": {"regime": "bitcoin"}},
             "incentives.regime: 'bitcoin' not allowed, allowed: intent_market, yuma",
         ),
+        (
+            {"incentives": {"yuma": {"bond_normalization": "row"}}},
+            "incentives.yuma.bond_normalization: 'row' not allowed, allowed: column, none",
+        ),
         ({"incentives": {"shares": {"validators": 1.5}}}, r"must be in \[0, 1\]"),
         ({"incentives": {"shares": {"validators": 0.5}}}, "incentives.shares: must sum to 1"),
         (

@@ -107,6 +107,7 @@ class YumaRewards(RewardRule):
                 kappa=inc.yuma.kappa,
                 bond_penalty=inc.yuma.bond_penalty,
                 bond_alpha=inc.yuma.bond_alpha,
+                bond_normalization=inc.yuma.bond_normalization,
             )
             self.bonds.store(ids, result.bonds)
             emission = inc.emission.amount(model.round)
