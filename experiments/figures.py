@@ -70,6 +70,17 @@ def _save(fig: matplotlib.figure.Figure, path: Path) -> Path:
     return path
 
 
+def t_scale(count) -> np.ndarray:
+    """The two-sided 95% Student t quantile for ``count`` independent units.
+
+    A mean's 95% interval over ``n`` units is ``± t_scale(n) · sem`` (``n − 1`` degrees of
+    freedom, at least 1).
+    """
+    from scipy.stats import t as student
+
+    return student.ppf(0.975, np.maximum(np.asarray(count) - 1, 1))
+
+
 def _band(
     ax,
     grouped,
@@ -78,6 +89,7 @@ def _band(
     alpha: float = 0.2,
     t: bool = False,
     floor: float | None = None,
+    ceiling: float | None = None,
     **line,
 ) -> np.ndarray:
     """Plot the mean of each group as a line and its 95% confidence interval as a band.
@@ -91,23 +103,22 @@ def _band(
         t: Student's t interval with the group's size less one degrees of freedom (for few
             independent units, e.g. seeds) instead of the normal ``1.96 * sem``.
         floor: the band's lower edge never goes below this (a quantity's lower bound).
+        ceiling: the band's upper edge never goes above this (a quantity's upper bound).
         **line: further keywords of the line (label, marker, ...).
 
     Returns:
         The x values.
     """
     stats = grouped.agg(["mean", "sem", "count"])
-    scale = 1.96
-    if t:
-        from scipy.stats import t as student
-
-        scale = student.ppf(0.975, np.maximum(stats["count"].to_numpy() - 1, 1))
+    scale = t_scale(stats["count"].to_numpy()) if t else 1.96
     x, half = stats.index.to_numpy(), scale * stats["sem"].fillna(0).to_numpy()
-    low = stats["mean"] - half
+    low, high = stats["mean"] - half, stats["mean"] + half
     if floor is not None:
         low = np.maximum(low, floor)
+    if ceiling is not None:
+        high = np.minimum(high, ceiling)
     ax.plot(x, stats["mean"], style, color=color, **line)
-    ax.fill_between(x, low, stats["mean"] + half, color=color, alpha=alpha)
+    ax.fill_between(x, low, high, color=color, alpha=alpha)
     return x
 
 

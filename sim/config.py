@@ -120,6 +120,12 @@ class IntentPolicyConfig:
     duration: int = param(10, between(1))
 
 
+#: How ``market.congestion`` crowds solvers with ``m`` active: ``effort`` scales each
+#: solver's processing cost per unit by ``m^congestion``, ``fee_dilution`` scales task fees
+#: by ``m^-congestion``.
+CONGESTION_MODELS = ("effort", "fee_dilution")
+
+
 @dataclass(frozen=True)
 class MarketConfig:
     """Population and the distributions agents and tasks are drawn from."""
@@ -132,6 +138,7 @@ class MarketConfig:
     fee_low: float = param(2.0, between(0))
     fee_high: float = param(6.0, between(0))
     congestion: float = param(0.0, between(0))
+    congestion_model: str = param("effort", one_of(*CONGESTION_MODELS))
     supply_low: float = param(5.0, between(0))
     supply_high: float = param(20.0, between(0))
     quality_alpha: float = param(4.0, between(0, open_lo=True))
@@ -642,6 +649,27 @@ class SimConfig:
         mech = out.pop("mechanism")
         out["mechanism"] = {"name": mech["name"], **mech["params"]}
         return out
+
+
+def with_values(config: SimConfig, values: Mapping[str, Any]) -> SimConfig:
+    """``config`` with dotted keys set to new values, validated.
+
+    Args:
+        config: the config to start from.
+        values: e.g. ``{"market.n_solvers": 5, "incentives.token_price": 0.1}``.
+
+    Raises:
+        ConfigError: naming an unknown key or a bad value.
+    """
+    data = config.to_dict()
+    for key, value in values.items():
+        node, (*path, last) = data, key.split(".")
+        for part in path:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or last not in node:
+            raise ConfigError(key, "unknown key")
+        node[last] = value
+    return SimConfig.from_dict(data)
 
 
 def plain(value: Any) -> Any:

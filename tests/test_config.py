@@ -99,7 +99,8 @@ def test_round_trip_through_dict():
         ({"agents": {"solver_strategies": {"truthful": 0.0}}}, "weights must sum to > 0"),
         (
             {"incentives": {"regime": "bitcoin"}},
-            "incentives.regime: 'bitcoin' not allowed, allowed: intent_market, yuma",
+            "incentives.regime: 'bitcoin' not allowed, allowed: intent_market, open_data_rewards, "
+            "priced_yuma, yuma",
         ),
         (
             {"incentives": {"yuma": {"bond_normalization": "row"}}},

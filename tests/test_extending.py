@@ -52,7 +52,7 @@ def namespace(monkeypatch):
     monkeypatch.setitem(sys.modules, module.__name__, module)
     yield vars(module)
     mechanisms.base._REGISTRY.pop("midpoint", None)
-    regimes.registry.unregister("priced_yuma")
+    regimes.registry.unregister("priced_only")
     STRATEGIES.pop("epsilon_greedy", None)
 
 
@@ -79,5 +79,5 @@ def test_the_strategy_example_passes_the_strategy_contract_and_runs(namespace):
 
 def test_the_regime_example_passes_the_regime_contract(namespace):
     exec(_blocks("Add a regime"), namespace)
-    assert "priced_yuma" in regimes.available()
-    assert _run_contract(namespace["TestPricedYuma"]) >= 4
+    assert "priced_only" in regimes.available()
+    assert _run_contract(namespace["TestPricedOnly"]) >= 4

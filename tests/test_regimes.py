@@ -1,4 +1,4 @@
-"""Incentive regimes: the contract for each, and a new regime composed in this one file."""
+"""Incentive regimes: the contract for each, and the crossed regimes at work."""
 
 from __future__ import annotations
 
@@ -17,22 +17,12 @@ class TestYuma(RegimeContract):
     name = "yuma"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def priced_yuma():
-    """A new regime, registered while this module's tests run: Yuma's reward rule on top of
-    the priced data market."""
-
-    class PricedYuma(regimes.Regime):
-        name = "priced_yuma"
-        market_rule = regimes.PricedMarket
-        reward_rule = regimes.YumaRewards
-
-    yield PricedYuma
-    regimes.registry.unregister(PricedYuma.name)
-
-
 class TestPricedYuma(RegimeContract):
     name = "priced_yuma"
+
+
+class TestOpenDataRewards(RegimeContract):
+    name = "open_data_rewards"
 
 
 def test_a_composed_regime_runs_from_a_config():
@@ -52,6 +42,23 @@ def test_a_composed_regime_runs_from_a_config():
     assert rounds["tokens_corporations"].sum() == 0  # but earn no tokens under Yuma's rule
     assert rounds["tokens_solvers"].sum() > 0
     assert result.trades["proof_verified"].notna().all()  # the priced market verifies
+
+
+def test_open_data_with_data_value_rewards_pays_tokens_but_no_money_for_data():
+    config = SimConfig.from_dict(
+        {
+            "seed": 3,
+            "rounds": 6,
+            "market": {"n_corporations": 14, "n_solvers": 5, "n_industries": 3},
+            "incentives": {"regime": "open_data_rewards", "yuma": {"open_data_prob": 0.6}},
+        }
+    )
+    result = sim.run(config)
+    rounds = result.rounds
+    assert (rounds["mechanism"] == "open_data").all()
+    assert rounds["volume"].sum() > 0 and rounds["seller_revenue"].sum() == 0
+    assert rounds["tokens_corporations"].sum() > 0  # data value earns tokens
+    assert result.trades["proof_verified"].isna().all()  # open data is not verified
 
 
 def test_unknown_regime_is_a_config_error_listing_the_registry():

@@ -268,3 +268,30 @@ def test_a_market_emptied_by_exits_still_clears():
 def test_small_markets_finish_under_every_mechanism(mechanism):
     for seed in range(12):
         assert len(sim.run(_small(seed, 50, mechanism)).rounds) == 50
+
+
+def test_competitor_and_initial_population_columns_match_the_trades():
+    config = SimConfig.from_dict(
+        {
+            "seed": 4,
+            "rounds": 8,
+            "market": {"n_corporations": 30, "n_solvers": 8, "n_industries": 2,
+                       "competitor_premium": 0.0},
+            "agents": {"corporation_arrival_rate": 0.3},
+        }
+    )  # fmt: skip
+    result = sim.run(config)
+    rounds, trades, agents = result.rounds, result.trades, result.agents
+    rival = trades[trades["seller_industry"] == trades["task_industry"]]
+    assert len(rival) > 0 and len(rival) < len(trades)  # both kinds of trade happen
+    expected = rival.groupby("round")["units"].sum().reindex(rounds["round"], fill_value=0)
+    np.testing.assert_allclose(rounds["competitor_volume"], expected.to_numpy())
+    sellers = rival.groupby("round")["seller"].nunique().reindex(rounds["round"], fill_value=0)
+    assert (rounds["competitor_sellers"].to_numpy() == sellers.to_numpy()).all()
+    initial = agents[(agents["kind"] == "corporation") & (agents["entered"] == 0)]["agent"]
+    assert len(initial) == 30 and agents["entered"].max() > 0  # newcomers do not count
+    shared = trades[trades["seller"].isin(initial)].groupby("round")["seller"].nunique()
+    expected = shared.reindex(rounds["round"], fill_value=0).to_numpy() / 30
+    np.testing.assert_allclose(rounds["initial_sharing"], expected)
+    assert rounds["initial_active"].iloc[0] == 1.0
+    assert (rounds["initial_sharing"] <= rounds["initial_active"]).all()

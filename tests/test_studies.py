@@ -10,7 +10,6 @@ import pytest
 import mechanisms
 from experiments import studies
 from experiments.run import resolve
-from experiments.studies.solver_entry import counts
 from sim import ConfigError, MarketModel
 from sim.ledger import TREASURY
 from tests.conftest import tiny_config
@@ -43,6 +42,10 @@ class TestCalibrationContract(StudyContract):
 
 class TestSolverEntryContract(StudyContract):
     kind = "solver_entry"
+
+
+class TestSensitivityContract(StudyContract):
+    kind = "sensitivity"
 
 
 def test_every_study_of_the_package_has_a_contract_test():
@@ -184,11 +187,12 @@ def test_incentives_yuma_option_composes():
     assert config.incentives.yuma.kappa == 0.5
 
 
-def test_intent_vs_yuma_runs_both_regimes_on_the_same_population(tmp_path):
+def test_intent_vs_yuma_crosses_market_and_reward_rules_on_the_same_population(tmp_path):
     config, study = resolve(
         compose_config(
             "experiment=intent_vs_yuma",
-            "study.seeds=1",
+            "study.seeds=2",
+            "study.workers=1",
             "rounds=3",
             "market.n_corporations=12",
             "market.n_solvers=4",
@@ -197,41 +201,116 @@ def test_intent_vs_yuma_runs_both_regimes_on_the_same_population(tmp_path):
     )
     tables = studies.get("intent_vs_yuma").run(config, study)
     rounds, adversaries = tables["rounds"], tables["adversaries"]
-    assert set(rounds["regime"]) == {"intent_market", "yuma"}
-    assert len(rounds) == 2 * 3 and set(adversaries["regime"]) == {"intent_market", "yuma"}
-    first = rounds[rounds["round"] == 0].set_index("regime")
-    # same population and tasks in round 0; only the incentive regime differs
-    assert (
-        first.loc["intent_market", "corporations_active"]
-        == first.loc["yuma", "corporations_active"]
-    )
-    assert first.loc["intent_market", "compatible_share"] == first.loc["yuma", "compatible_share"]
+    regimes = ["intent_market", "priced_yuma", "open_data_rewards", "yuma"]
+    assert list(dict.fromkeys(rounds["regime"])) == regimes
+    assert len(rounds) == 4 * 2 * 3 and set(adversaries["regime"]) == set(regimes)
+    first = rounds[(rounds["round"] == 0) & (rounds["seed"] == 0)].set_index("regime")
+    # same population and tasks in round 0; only the rules differ
+    assert first["corporations_active"].nunique() == 1
+    assert first["compatible_share"].nunique() == 1
     assert first.loc["yuma", "tokens_corporations"] == 0
+    assert first.loc["open_data_rewards", "tokens_corporations"] > 0  # paid in tokens only
     assert first.loc["yuma", "data_share"] > 0  # open data, given away
-    assert first.loc["yuma", "seller_revenue"] == 0 < first.loc["intent_market", "seller_revenue"]
+    assert first.loc["yuma", "seller_revenue"] == 0 < first.loc["priced_yuma", "seller_revenue"]
     summary = studies.get("intent_vs_yuma").summary(tables)
-    assert list(summary.index) == ["intent_market", "yuma"]
+    assert list(summary.index) == regimes
+    assert (summary["seeds"] == 2).all() and summary["answer"].str.contains("± ").all()
+    # paired differences: the reference against itself is exactly 0
+    assert summary.loc["yuma", "welfare_vs_ref"] == 0
+    late = rounds[(rounds["round"] >= 1) & (rounds["regime"] == "intent_market")]  # max 2 / 2
+    assert summary.loc["intent_market", "welfare"] == pytest.approx(
+        late.groupby("seed")["welfare"].mean().mean(), abs=1e-3
+    )
+    verdict = studies.get("intent_vs_yuma").verdict(tables)
+    assert set(verdict["quantity"]) == {
+        "sharing: intent_market - yuma", "welfare: intent_market - yuma"
+    }  # fmt: skip
     out = studies.save(tmp_path / "ivy", tables, study, config)
     for name in ("rounds.parquet", "adversaries.parquet", "intent_vs_yuma.png", "DONE"):
         assert (out / name).is_file()
 
 
+@pytest.mark.parametrize(
+    ("overrides", "intent_wins"),
+    [
+        ((), True),  # the defaults: unpaid corporations leave Yuma
+        # free sharing, no outside options, every corporation's data open: Yuma wins
+        (("market.sharing_cost_low=0", "market.sharing_cost_high=0",
+          "agents.corporation_outside_option=0", "agents.solver_outside_option=0",
+          "incentives.yuma.open_data_prob=1.0"), False),
+    ],
+    ids=["defaults", "free_open_data"],
+)  # fmt: skip
+def test_the_headline_conclusion_holds_at_the_defaults_and_reverses_with_free_open_data(
+    overrides, intent_wins
+):
+    config, study = resolve(
+        compose_config(
+            "experiment=intent_vs_yuma", "study.seeds=3", "study.regimes=[intent_market,yuma]",
+            "study.workers=1", *overrides,
+        )
+    )  # fmt: skip
+    study_ = studies.get("intent_vs_yuma")
+    verdict = study_.verdict(study_.run(config, study))
+    means = verdict.groupby("quantity")["value"].agg(["mean", "min", "max"])
+    for quantity in means.index:  # every seed agrees on the sign
+        row = means.loc[quantity]
+        assert (row["min"] > 0) if intent_wins else (row["max"] < 0), quantity
+
+
 def test_bad_regime_study_is_a_one_line_error():
-    with pytest.raises(ConfigError, match=r"study.regimes: .*allowed: intent_market, yuma"):
+    with pytest.raises(ConfigError, match=r"study.regimes: .*allowed: intent_market, open_data"):
         resolve(compose_config("experiment=intent_vs_yuma", "study.regimes=[yuma,bittensor]"))
 
 
-def test_solver_entry_counts_worked_case():
-    table = pd.DataFrame(
-        {
-            "congestion": 0.0, "corporations": 10, "seed": 0, "solvers": [1, 2, 3],
-            "solver_profit": [5.0, 3.0, 1.0], "users_surplus": [1.0, 4.0, 2.0],
-            "welfare": [10.0, 12.0, 12.0], "volume": 1.0,
-        }
-    )  # fmt: skip
-    found = counts(table, (0.0, 2.0, 6.0)).set_index("entry_cost")
-    # K = 2: the third entrant's profit (1) does not cover it; welfare - mK = 8, 8, 6
-    assert found.loc[2.0, "free_entry"] == 2 and found.loc[2.0, "welfare_planner"] == 1
-    assert found.loc[0.0, "free_entry"] == 3 and found.loc[0.0, "welfare_planner"] == 2
-    assert found.loc[6.0, "free_entry"] == 0
-    assert (found["users_planner"] == 2).all()
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("study.of=learning", "study.of: 'learning' not allowed, allowed: intent_vs_yuma"),
+        ("study.study={seeds:0}", "study.study.seeds: 0 not allowed, must be >= 1"),
+        ("study.crossed=[[agents.grace_rounds,[1]]]", "study.crossed: .*exactly two keys"),
+        ("study.one_at_a_time=[[market.n_solvers,[a]]]", "values must be numbers"),
+        ("study.crossed_at=[market.n_solvers]", r"must be a list of \[key, value\] pairs"),
+    ],
+)
+def test_bad_sensitivity_study_is_a_one_line_error(override, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve(compose_config("experiment=sensitivity", override))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("study.one_at_a_time=[[market.no_such_key,[1]]]",
+         "study.one_at_a_time.market.no_such_key: market.no_such_key: unknown key"),
+        ("study.one_at_a_time=[[market.n_solvers,[0]]]",
+         "study.one_at_a_time.market.n_solvers: market.n_solvers: 0 not allowed"),
+    ],
+)  # fmt: skip
+def test_a_bad_sensitivity_point_is_refused_before_any_run(override, message, monkeypatch):
+    import experiments.studies.sensitivity as sensitivity
+
+    monkeypatch.setattr(sensitivity, "run_jobs", lambda *a, **k: pytest.fail("ran"))
+    config, study = resolve(compose_config("experiment=sensitivity", override))
+    with pytest.raises(ConfigError, match=message):
+        studies.get("sensitivity").run(config, study)
+
+
+def test_sensitivity_signs_and_reversals_on_a_hand_built_table():
+    from experiments.studies.sensitivity import summarize
+
+    rows = []
+    for design, x, values in [
+        ("base", np.nan, [1.0, 1.2, 0.8]),  # mean 1, clearly positive
+        ("one_at_a_time", 0.0, [-1.0, -1.1, -0.9]),  # clearly negative: reverses
+        ("one_at_a_time", 1.0, [-1.0, 1.0, 0.1]),  # the interval covers 0
+    ]:
+        for seed, value in enumerate(values):
+            rows.append({"design": design, "x_key": "" if design == "base" else "k", "x": x,
+                         "y_key": "", "y": np.nan, "quantity": "q", "seed": seed,
+                         "value": value})  # fmt: skip
+    out = summarize(pd.DataFrame(rows)).set_index("design", append=True)
+    assert out["sign"].tolist() == [1, -1, 0]
+    assert out["reverses"].tolist() == [False, True, False]
+    # t interval with 2 degrees of freedom: 4.303 * sd / sqrt(3)
+    assert out["ci"].iloc[0] == pytest.approx(4.302653 * 0.2 / np.sqrt(3), rel=1e-5)

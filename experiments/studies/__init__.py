@@ -19,6 +19,7 @@ from experiments.studies import (
     intent_vs_yuma,
     learning,
     mechanism_comparison,
+    sensitivity,
     solver_entry,
 )
 from experiments.studies.base import (
@@ -49,5 +50,6 @@ __all__ = [
     "mechanism_comparison",
     "read",
     "save",
+    "sensitivity",
     "solver_entry",
 ]

@@ -8,13 +8,16 @@ summarizing it (:func:`execute`, :func:`save`) and reading its tables back (:fun
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import dataclasses
-from collections.abc import Callable, Mapping
+import multiprocessing as mp
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pandas as pd
 import yaml
+from tqdm.auto import tqdm
 
 from experiments.figures import FORMATS
 from sim.config import ConfigError, SimConfig, build_config, plain
@@ -48,6 +51,9 @@ class Study:
         tiny: ``study.*`` overrides of the tiny run the tests make (on a two-round market of
             10 corporations and 3 solvers).
         sweep: whether the preset is a sweep (run with ``-m``).
+        assumptions: the config keys the study's conclusion rests on, each with the values
+            a sensitivity sweep (``experiment=sensitivity``) tries; a key may join several
+            keys with ``+`` to set them together. Empty: the study states no verdict.
     """
 
     kind: ClassVar[str] = ""
@@ -57,6 +63,7 @@ class Study:
     small: ClassVar[tuple[str, ...]] = ()
     tiny: ClassVar[tuple[str, ...]] = ()
     sweep: ClassVar[bool] = False
+    assumptions: ClassVar[dict[str, tuple[float, ...]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -91,6 +98,45 @@ class Study:
     def summary(self, tables: Tables) -> pd.DataFrame:
         """The table ``intentlab run`` prints."""
         raise NotImplementedError
+
+    def verdict(self, tables: Tables) -> pd.DataFrame:
+        """The signed quantities whose signs are the study's conclusion, per seed.
+
+        Returns:
+            Columns ``quantity`` (a name), ``seed`` and ``value``; a study with
+            :attr:`assumptions` implements it.
+        """
+        raise NotImplementedError
+
+
+def run_jobs(
+    fn: Callable[[Any], Any],
+    jobs: Sequence[Any],
+    workers: int = 0,
+    progress: bool = False,
+    desc: str = "runs",
+) -> list[Any]:
+    """``[fn(job) for job in jobs]``, on forked processes where forking is safe.
+
+    Results come back in the order of ``jobs`` and do not depend on ``workers`` as long as
+    each job draws only from its own seeds.
+
+    Args:
+        fn: a module-level function (it runs in a worker process).
+        jobs: its arguments.
+        workers: processes; 0: one per core; 1: in this process.
+        progress: show a progress bar.
+        desc: the progress bar's label.
+    """
+    from experiments.launcher import can_fork, cores
+
+    workers = min(len(jobs), cores() if workers == 0 else workers)
+    bar = {"desc": desc, "unit": "job", "total": len(jobs), "disable": not progress}
+    if workers > 1 and can_fork()[0]:
+        context = mp.get_context("fork")
+        with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            return list(tqdm(pool.map(fn, jobs), **bar))
+    return [fn(job) for job in tqdm(jobs, **bar)]
 
 
 def check_mechanism_params(params: Mapping[str, Any]) -> None:

@@ -1,11 +1,26 @@
-"""The headline study: the same population under the intent market and under Yuma.
+"""The headline study: do competitors share data under the intent market where Yuma fails?
 
-For each seed the study runs the simulation twice, once per incentive regime, with every
-other setting equal. The model draws the population, tasks and intents from the same
-streams under both regimes, so the runs differ only where agents' choices (trades, exits,
-entries) differ. Each round reports data provision (share of corporations supplying, and
-volume), model accuracy, welfare, solver concentration (HHI of solver rewards and of units
-processed) and reward inequality (Gini).
+The study crosses two market rules with two reward rules on the same agents and seeds:
+
+==================  ==============================  ==================================
+regime              market rule                     reward rule
+==================  ==============================  ==================================
+``intent_market``   priced (the mechanism clears)   data value, reputation, revenue share
+``priced_yuma``     priced                          Yuma emission
+``open_data_rewards``  open data only (price 0)     data value, reputation, revenue share
+``yuma``            open data only                  Yuma emission
+==================  ==============================  ==================================
+
+For each seed every regime runs on the same population draws (the model draws population,
+tasks and intents from the same streams, so runs differ only where agents' choices differ).
+Each round reports the share of the *initial* corporations that share data (and that are
+still active: survival), units sold to solvers serving the seller's own industry (sharing
+with competitors), volume, model accuracy, welfare and efficiency against the planner,
+solver reward concentration (HHI) and reward inequality (Gini).
+
+Statistics are over seeds, the independent units: each seed's mean over the second half of
+its rounds, then the mean over seeds and its 95% t interval; differences against the
+reference regime (``yuma`` when it runs, else the last regime) are paired by seed.
 """
 
 from __future__ import annotations
@@ -16,28 +31,45 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
-from tqdm.auto import tqdm
 
 import sim
-from experiments.figures import PALETTE, _band, _save
-from experiments.studies.base import Study, Tables
-from sim.config import INCENTIVE_REGIMES, SimConfig, between, one_of, param
+from experiments.figures import PALETTE, _band, _save, t_scale
+from experiments.studies.base import Study, Tables, run_jobs
+from sim import regimes
+from sim.config import SimConfig, between, one_of, param
 
-#: The per-round figures the study compares (column, axis label).
+#: The per-round panels: column, axis label, and the quantity's bounds (for the bands).
 PANELS = [
-    ("data_share", "corporations supplying data (share)"),
-    ("volume", "data units traded per round"),
-    ("model_accuracy", "solvers' model accuracy (held out)"),
-    ("welfare", "welfare per round (money)"),
-    ("solver_reward_hhi", "solver reward concentration (HHI)"),
-    ("reward_gini", "reward inequality (Gini)"),
+    ("initial_sharing", "initial corporations sharing", (0.0, 1.0)),
+    ("competitor_volume", "units to competitors / round", (0.0, None)),
+    ("volume", "units traded / round", (0.0, None)),
+    ("model_accuracy", "solvers' model accuracy", (0.0, 1.0)),
+    ("welfare", "welfare / round (money)", (None, None)),
+    ("efficiency", "efficiency (welfare / optimum)", (None, 1.0)),
+    ("solver_reward_hhi", "solver reward HHI", (0.0, 1.0)),
+    ("reward_gini", "reward Gini", (0.0, 1.0)),
+]
+
+#: The quantities the summary reports per regime (per-seed late means).
+MEASURES = [
+    "initial_sharing",
+    "initial_active",
+    "competitor_volume",
+    "competitor_share",
+    "volume",
+    "model_accuracy",
+    "welfare",
+    "efficiency",
+    "solver_reward_hhi",
+    "reward_gini",
 ]
 
 
 def _regimes(value: tuple[str, ...]) -> str | None:
-    if value and set(value) <= set(INCENTIVE_REGIMES) and len(set(value)) == len(value):
+    allowed = regimes.available()
+    if value and set(value) <= set(allowed) and len(set(value)) == len(value):
         return None
-    return f"must be distinct names; allowed: {', '.join(INCENTIVE_REGIMES)}"
+    return f"must be distinct names; allowed: {', '.join(allowed)}"
 
 
 @dataclass(frozen=True)
@@ -46,17 +78,32 @@ class RegimeStudyConfig:
 
     Attributes:
         kind: always ``intent_vs_yuma``.
-        regimes: incentive regimes to run.
+        regimes: incentive regimes to run (registered names).
         seeds: seeds ``seed, seed + 1, ...`` (from the top-level ``seed``).
+        workers: processes the runs use; 0: one per core (use 1 inside a sweep).
     """
 
     kind: str = param("intent_vs_yuma", one_of("intent_vs_yuma"))
-    regimes: tuple[str, ...] = param(("intent_market", "yuma"), _regimes)
-    seeds: int = param(3, between(1))
+    regimes: tuple[str, ...] = param(
+        ("intent_market", "priced_yuma", "open_data_rewards", "yuma"), _regimes
+    )
+    seeds: int = param(10, between(1))
+    workers: int = param(0, between(0))
+
+
+def _run_one(job: tuple[SimConfig, str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One regime on one seed: its rounds and adversaries tables, labelled."""
+    base, regime, seed = job
+    config = dataclasses.replace(
+        base, seed=seed, incentives=dataclasses.replace(base.incentives, regime=regime)
+    )
+    result = sim.run(config)
+    labels = {"regime": regime, "seed": seed}
+    return result.rounds.assign(**labels), result.adversaries.assign(**labels)
 
 
 class IntentVsYuma(Study):
-    """Whether the intent market gets competitors to share data where Yuma does not, at what cost.
+    """Market rule x reward rule: who shares data, with whom, and at what welfare.
 
     Tables ``rounds`` and ``adversaries``: every run's, with ``regime`` and ``seed`` columns.
     """
@@ -64,50 +111,158 @@ class IntentVsYuma(Study):
     kind = "intent_vs_yuma"
     Config = RegimeStudyConfig
     tables = ("rounds.parquet", "adversaries.parquet")
-    small = ("study.seeds=2", "rounds=12", "market.n_corporations=30", "market.n_solvers=8")
-    tiny = ("study.seeds=1",)
+    small = ("study.seeds=3", "rounds=12", "market.n_corporations=30", "market.n_solvers=8")
+    tiny = ("study.seeds=2", "study.workers=1")
+    assumptions = {  # noqa: RUF012 (read-only)
+        "agents.corporation_outside_option": (0.0, 0.5, 1.0, 2.0),
+        "agents.solver_outside_option": (0.0, 1.0, 2.0, 4.0),
+        "market.sharing_cost_low+market.sharing_cost_high": (0.0, 0.25, 0.85, 1.5),
+        "market.competitor_premium": (0.0, 1.0, 2.0, 4.0),
+        "incentives.yuma.open_data_prob": (0.1, 0.4, 0.7, 1.0),
+        "incentives.token_price": (0.0, 0.05, 0.5, 2.0),
+        "incentives.data_value.industry_shift": (0.0, 0.5, 1.0, 2.0),
+        "agents.grace_rounds": (0, 5, 10, 30),
+    }
 
     def run(self, base: SimConfig, config: RegimeStudyConfig, progress: bool = False) -> Tables:
         """Run every regime for every seed."""
-        rounds, adversaries = [], []
-        jobs = [(base.seed + s, r) for s in range(config.seeds) for r in config.regimes]
-        for seed, regime in tqdm(jobs, desc="runs", unit="run", disable=not progress):
-            run_config = dataclasses.replace(
-                base,
-                seed=seed,
-                incentives=dataclasses.replace(base.incentives, regime=regime),
-            )
-            result = sim.run(run_config)
-            rounds.append(result.rounds.assign(regime=regime, seed=seed))
-            adversaries.append(result.adversaries.assign(regime=regime, seed=seed))
+        jobs = [(base, r, base.seed + s) for s in range(config.seeds) for r in config.regimes]
+        done = run_jobs(_run_one, jobs, config.workers, progress)
         return {
-            "rounds": pd.concat(rounds, ignore_index=True),
-            "adversaries": pd.concat(adversaries, ignore_index=True),
+            "rounds": pd.concat([r for r, _ in done], ignore_index=True),
+            "adversaries": pd.concat([a for _, a in done], ignore_index=True),
         }
 
     def plot(self, tables: Tables, path: Path) -> Path:
-        """Incentive regimes over time: one colour per regime, mean over seeds, 95% band."""
+        """One panel per measure over rounds: mean over seeds, 95% t band over seeds.
+
+        The first panel also shows the initial corporations still active (dashed): the
+        survival curve behind the sharing curve. Accuracy and efficiency average only the
+        seeds whose market still has solvers (or a positive optimum) that round.
+        """
         rounds = tables["rounds"]
-        regimes = list(dict.fromkeys(rounds["regime"]))
-        colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(regimes)}
-        fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharex=True, layout="constrained")
-        for ax, (column, label) in zip(axes.flat, PANELS, strict=True):
+        names = list(dict.fromkeys(rounds["regime"]))
+        colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+        fig, axes = plt.subplots(2, 4, figsize=(6.8, 3.9), sharex=True, layout="constrained")
+        for ax, (column, label, (low, high)) in zip(axes.flat, PANELS, strict=True):
             for regime, group in rounds.groupby("regime", sort=False):
-                _band(ax, group.groupby("round")[column], colors[regime], label=regime)
-            ax.set_ylabel(label, fontsize="small")
+                by_round = group.groupby("round")
+                _band(ax, by_round[column], colors[regime], t=True, floor=low, ceiling=high,
+                      lw=1.0)  # fmt: skip
+                if column == "initial_sharing":
+                    ax.plot(by_round["initial_active"].mean(), "--", color=colors[regime],
+                            lw=0.8)  # fmt: skip
+            ax.set_title(label, fontsize="small")
             ax.grid(alpha=0.3)
         for ax in axes[1]:
             ax.set_xlabel("round")
         seeds = rounds["seed"].nunique()
-        handles = [plt.Line2D([], [], color=colors[r], label=r) for r in regimes]
-        fig.legend(handles=handles, loc="outside right upper", frameon=False,
-                   title=f"{seeds} seeds")  # fmt: skip
+        handles = [plt.Line2D([], [], color=colors[r], label=_label(r)) for r in names]
+        handles.append(plt.Line2D([], [], color="0.4", ls="--", lw=0.8, label="still active"))
+        fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False,
+                   fontsize="small")  # fmt: skip
+        fig.suptitle(
+            f"Market rule x reward rule: mean and 95% t band over {seeds} seeds "
+            f"({rounds['corporations_active'].iloc[0]} corporations at start)\n"
+            "accuracy, efficiency and HHI: over the seeds whose market still trades or rewards",
+            fontsize="small",
+        )
         return _save(fig, Path(path))
 
     def summary(self, tables: Tables) -> pd.DataFrame:
-        """Per regime, the mean over seeds of each run's mean over its second half of rounds."""
-        rounds = tables["rounds"]
-        late = rounds[rounds["round"] >= rounds["round"].max() / 2]
-        columns = [c for c, _ in PANELS]
-        per_run = late.groupby(["regime", "seed"])[columns].mean()
-        return per_run.groupby("regime").mean().round(3)
+        """Per regime: each measure's mean over seeds, its 95% t half-width, and the answer.
+
+        Each seed contributes its mean over the second half of the rounds. ``*_vs_ref`` are
+        paired differences against the reference regime (``yuma`` when it runs, else the last
+        regime), with their half-widths.
+        """
+        return summarize(tables["rounds"])
+
+    def verdict(self, tables: Tables) -> pd.DataFrame:
+        """Per seed, the first regime minus the reference: sharing and welfare.
+
+        ``initial_sharing`` (share of the initial corporations sharing data) and ``welfare``
+        (per round), each seed's mean over the second half of its rounds; positive values
+        say the first regime (``intent_market`` in the preset) gets more sharing or welfare.
+        """
+        seeds = per_seed(tables["rounds"])
+        names = list(dict.fromkeys(tables["rounds"]["regime"]))
+        reference = _reference(names)
+        first = next(n for n in names if n != reference)
+        rows = []
+        for measure, name in (("initial_sharing", "sharing"), ("welfare", "welfare")):
+            diff = seeds.loc[first, measure] - seeds.loc[reference, measure]
+            quantity = f"{name}: {first} - {reference}"
+            rows += [{"quantity": quantity, "seed": s, "value": v} for s, v in diff.items()]
+        return pd.DataFrame(rows)
+
+
+def _label(regime: str) -> str:
+    made = regimes.get(regime)
+    return f"{regime} ({made.market.name} / {made.rewards.name})"
+
+
+def per_seed(rounds: pd.DataFrame) -> pd.DataFrame:
+    """Each regime's and seed's means over the second half of its rounds."""
+    late = rounds[rounds["round"] >= rounds["round"].max() / 2]
+    grouped = late.groupby(["regime", "seed"], sort=False)
+    out = grouped[[m for m in MEASURES if m != "competitor_share"]].mean()
+    sums = grouped[["competitor_volume", "volume"]].sum()
+    out["competitor_share"] = sums["competitor_volume"] / sums["volume"].where(sums["volume"] > 0)
+    return out[MEASURES]
+
+
+def summarize(rounds: pd.DataFrame, reference: str | None = None) -> pd.DataFrame:
+    """The summary table of :meth:`IntentVsYuma.summary` (see there)."""
+    seeds = per_seed(rounds)
+    names = list(dict.fromkeys(rounds["regime"]))
+    reference = reference or _reference(names)
+    rows = []
+    for regime in names:
+        mine = seeds.loc[regime]
+        row = {"regime": regime, "seeds": len(mine)}
+        for measure in MEASURES:
+            row[measure], row[f"{measure}_ci"] = _mean_ci(mine[measure])
+        for measure in ("initial_sharing", "competitor_volume", "welfare"):
+            paired = mine[measure] - seeds.loc[reference][measure].reindex(mine.index)
+            row[f"{measure}_vs_ref"], row[f"{measure}_vs_ref_ci"] = _mean_ci(paired)
+        row["answer"] = _answer(regime, row, reference)
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("regime").round(3)
+
+
+def _reference(names: list[str]) -> str:
+    """The regime others are compared with: ``yuma`` when it runs, else the last."""
+    return "yuma" if "yuma" in names else names[-1]
+
+
+def _mean_ci(values: pd.Series) -> tuple[float, float]:
+    values = values.dropna()
+    if values.empty:
+        return float("nan"), float("nan")
+    half = t_scale(len(values)) * values.sem() if len(values) > 1 else float("nan")
+    return float(values.mean()), float(half)
+
+
+def _answer(regime: str, row: dict, reference: str) -> str:
+    """One sentence: how many share, with competitors, at what welfare, against the reference."""
+
+    def ci(measure: str, scale: float = 1.0, digits: int = 0) -> str:
+        mean, half = row[measure] * scale, row[f"{measure}_ci"] * scale
+        return f"{mean:.{digits}f} ± {half:.{digits}f}"
+
+    text = (
+        f"{_label(regime)}: {ci('initial_sharing', 100)}% of the initial corporations share "
+        f"data ({ci('initial_active', 100)}% still active), "
+        f"{ci('competitor_volume', digits=1)} units per round go to competitors, "
+        f"welfare {ci('welfare')} per round"
+    )
+    if regime != reference:
+        text += (
+            f"; against {reference}: sharing {ci('initial_sharing_vs_ref', 100)} points, "
+            f"welfare {ci('welfare_vs_ref')}"
+        )
+    return text + " (mean ± 95% t half-width over seeds)"
+
+
+__all__ = ["PANELS", "IntentVsYuma", "RegimeStudyConfig", "per_seed", "summarize"]

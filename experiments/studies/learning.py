@@ -24,22 +24,19 @@ any factor would have earned against the round's other reports.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
+import functools
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 import mechanisms
 from agents.strategies import STRATEGIES
-from experiments.figures import PALETTE, _band, _save
-from experiments.studies.base import Study, Tables, check_mechanism_params
+from experiments.figures import PALETTE, _band, _save, t_scale
+from experiments.studies.base import Study, Tables, check_mechanism_params, run_jobs
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.learning import SINGLE_ITEM_PAYMENT, Game, deviations, play
 
@@ -285,17 +282,9 @@ class Learning(Study):
         Games run on ``config.workers`` forked processes where forking is safe (results do
         not depend on it: each game draws from its own seed), one after the other otherwise.
         """
-        from experiments.launcher import can_fork, cores
-
         games = config.games(base)
-        workers = min(len(games), cores() if config.workers == 0 else config.workers)
-        bar = {"desc": "games", "unit": "game", "total": len(games), "disable": not progress}
-        if workers > 1 and can_fork()[0]:
-            context = mp.get_context("fork")
-            with cf.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                done = list(tqdm(pool.map(_play_one, games, repeat(config)), **bar))
-        else:
-            done = [_play_one(game, config) for game in tqdm(games, **bar)]
+        play = functools.partial(_play_one, config=config)
+        done = run_jobs(play, games, config.workers, progress, desc="games")
         curves = [row for rows, _ in done for row in rows]
         deviating = [row for _, rows in done for row in rows]
         return {"learning": pd.DataFrame(curves), "deviations": pd.DataFrame(deviating)}
@@ -384,8 +373,6 @@ def summarize(tables: Tables) -> pd.DataFrame:
     The learned factor is the mean over seeds of each seed's last-half mean; ``ci95`` its
     95% t interval over seeds (seeds are the independent units, rounds are not).
     """
-    from scipy import stats
-
     keys = ["learner", "mechanism", "market", "agents", "side"]
     late = tables["learning"][tables["learning"]["last_half"]]
     per_seed = late.groupby([*keys, "seed"]).agg(
@@ -403,7 +390,7 @@ def summarize(tables: Tables) -> pd.DataFrame:
         truthful_efficiency=("truthful_efficiency", "mean"),
     )
     sem = grouped["factor"].sem().fillna(0)
-    out["ci95"] = stats.t.ppf(0.975, np.maximum(out["seeds"] - 1, 1)) * sem
+    out["ci95"] = t_scale(out["seeds"]) * sem
     out["learned_minus_theory"] = out["learned"] - out["theory"]
     gains = tables["deviations"].groupby(keys)["relative_gain"].max()
     out["max_deviation_gain"] = gains.reindex(out.index)

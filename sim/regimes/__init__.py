@@ -2,7 +2,7 @@
 
 Public surface::
 
-    sim.regimes.available()          # registered names: intent_market, yuma, ...
+    sim.regimes.available()          # intent_market, open_data_rewards, priced_yuma, yuma
     regime = sim.regimes.get("yuma") # a fresh instance (its rules keep per-run state)
     regime.market.clear(model, rm)   # the round's outcome
     regime.rewards.reward(model, rm, settled, accuracy)
@@ -11,6 +11,7 @@ See :mod:`sim.regimes.base` for the protocol and ``docs/extending.md`` for a new
 """
 
 from sim.regimes.base import MarketRule, Regime, RewardRule, get
+from sim.regimes.composed import OpenDataRewards, PricedYuma
 from sim.regimes.intent_market import DataValueRewards, IntentMarket, PricedMarket
 from sim.regimes.registry import available
 from sim.regimes.yuma import OpenData, Yuma, YumaBonds, YumaRewards
@@ -20,7 +21,9 @@ __all__ = [
     "IntentMarket",
     "MarketRule",
     "OpenData",
+    "OpenDataRewards",
     "PricedMarket",
+    "PricedYuma",
     "Regime",
     "RewardRule",
     "Yuma",

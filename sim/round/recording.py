@@ -194,6 +194,10 @@ def round_row(
     entered, exited = observed.entered, observed.exited
     reputation = model.reputation.value([s.unique_id for s in solvers])
     nan = float("nan")
+    initial = sum(c.entered == 0 for c in model.agents_by_type.get(Corporation, []))
+    first = np.array([c.entered == 0 for c in corps], dtype=bool)
+    industry = np.array([c.industry for c in corps], dtype=int)
+    rival = industry[sellers] == rm.tasks.industry[buyers]
     return RoundRow(
         round=model.round,
         mechanism=model.regime.market.label(model),
@@ -224,6 +228,10 @@ def round_row(
         gt_jobs=observed.gt_jobs,
         model_accuracy=float(accuracy.mean()) if len(solvers) else nan,
         data_share=float((sold > 0).mean()) if len(corps) else nan,
+        initial_active=float(first.sum() / initial) if initial else nan,
+        initial_sharing=float((first & (sold > 0)).sum() / initial) if initial else nan,
+        competitor_volume=float(units[rival].sum()),
+        competitor_sellers=int(np.unique(sellers[rival]).size),
         tokens_corporations=float(rewards.corporations.sum()),
         tokens_solvers=float(rewards.solvers.sum()),
         tokens_validators=float(tokens_v.sum()),

@@ -52,6 +52,12 @@ class RoundRow:
         gt_jobs: real jobs run this round.
         model_accuracy: mean held-out accuracy of the active solvers' models.
         data_share: share of active corporations that delivered data.
+        initial_active: share of the corporations present in round 0 still active.
+        initial_sharing: share of the corporations present in round 0 that delivered data
+            this round (exited ones count as not sharing).
+        competitor_volume: data units delivered to solvers whose task serves the seller's own
+            industry (sharing with competitors).
+        competitor_sellers: corporations that delivered data to such solvers.
         tokens_corporations: tokens minted to corporations.
         tokens_solvers: tokens minted to solvers.
         tokens_validators: tokens minted to validators.
@@ -93,6 +99,10 @@ class RoundRow:
     gt_jobs: int
     model_accuracy: float
     data_share: float
+    initial_active: float
+    initial_sharing: float
+    competitor_volume: float
+    competitor_sellers: int
     tokens_corporations: float
     tokens_solvers: float
     tokens_validators: float

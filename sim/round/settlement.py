@@ -176,10 +176,14 @@ def _screened(model: ModelState, rm: RoundMarket) -> np.ndarray:
     """Bids the bid screen flags.
 
     A bid is flagged below ``1 - screen_margin`` of the public estimate of the value:
-    claimed quality times the fee, less the median solver's processing cost.
+    claimed quality times the fee, less the median solver's processing cost (scaled by
+    congestion under the ``effort`` model, as every solver's cost is).
     """
     market, ver = model.config.market, model.config.incentives.verification
     typical = model.seconds_per_unit * (market.compute_price_low + market.compute_price_high) / 2
+    m = len(rm.solvers)
+    if market.congestion > 0 and market.congestion_model == "effort" and m > 0:
+        typical *= m**market.congestion
     estimate = rm.quality[:, None] * rm.tasks.fee[None, :] - typical
     return (rm.reported.bid_matrix() < (1 - ver.screen_margin) * estimate) & (estimate > 0)
 
