@@ -133,7 +133,11 @@ def _run(cfg: DictConfig, out: Path, key: str, progress: bool) -> None:
     if study is not None:
         from experiments import studies
 
-        print(studies.execute(config, study, out, progress=progress).to_string())
+        summary = studies.execute(config, study, out, progress=progress)
+        answers = summary.pop("answer") if "answer" in summary else ()
+        print(summary.to_string(line_width=100))
+        for answer in answers:
+            print(f"- {answer}")
         print(f"results: {out}")
         return
     result = sim.run(config, progress=progress)

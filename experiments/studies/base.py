@@ -96,7 +96,7 @@ class Study:
         raise NotImplementedError
 
     def summary(self, tables: Tables) -> pd.DataFrame:
-        """The table ``intentlab run`` prints."""
+        """The table ``intentlab run`` prints; an ``answer`` column is printed as lines."""
         raise NotImplementedError
 
     def verdict(self, tables: Tables) -> pd.DataFrame:

@@ -179,18 +179,22 @@ class IntentVsYuma(Study):
         return summarize(tables["rounds"])
 
     def verdict(self, tables: Tables) -> pd.DataFrame:
-        """Per seed, the first regime minus the reference: sharing and welfare.
+        """Per seed, the first regime minus the reference: sharing, competitors, welfare.
 
-        ``initial_sharing`` (share of the initial corporations sharing data) and ``welfare``
-        (per round), each seed's mean over the second half of its rounds; positive values
-        say the first regime (``intent_market`` in the preset) gets more sharing or welfare.
+        ``initial_sharing`` (share of the initial corporations sharing data),
+        ``competitor_volume`` (units per round sold to solvers serving the seller's own
+        industry) and ``welfare`` (per round), each seed's mean over the second half of its
+        rounds; positive values say the first regime (``intent_market`` in the preset) gets
+        more of it.
         """
         seeds = per_seed(tables["rounds"])
         names = list(dict.fromkeys(tables["rounds"]["regime"]))
         reference = _reference(names)
         first = next(n for n in names if n != reference)
         rows = []
-        for measure, name in (("initial_sharing", "sharing"), ("welfare", "welfare")):
+        named = {"initial_sharing": "sharing", "competitor_volume": "competitors",
+                 "welfare": "welfare"}  # fmt: skip
+        for measure, name in named.items():
             diff = seeds.loc[first, measure] - seeds.loc[reference, measure]
             quantity = f"{name}: {first} - {reference}"
             rows += [{"quantity": quantity, "seed": s, "value": v} for s, v in diff.items()]
