@@ -178,32 +178,35 @@ class Sensitivity(Study):
         panels = len(keys) * len(quantities) + (len(quantities) if len(crossed) else 0)
         cols = 4
         rows = max(1, -(-panels // cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(6.8, 1.55 * rows + 0.5),
+        fig, axes = plt.subplots(rows, cols, figsize=(6.8, 1.2 * rows + 0.5),
                                  squeeze=False, layout="constrained")  # fmt: skip
         flat = iter(axes.flat)
         at_base = stats[stats["design"] == BASE].set_index("quantity")
-        for quantity in quantities:
+        for q, quantity in enumerate(quantities):
+            color = PALETTE[q % len(PALETTE)]
             for k, key in enumerate(keys):
                 ax = next(flat)
                 line = single[(single["x_key"] == key) & (single["quantity"] == quantity)]
-                color = PALETTE[k % len(PALETTE)]
                 ax.plot(line["x"], line["mean"], "-o", ms=2.5, color=color, lw=1)
                 ax.fill_between(line["x"], line["mean"] - line["ci"],
                                 line["mean"] + line["ci"], color=color, alpha=0.2)  # fmt: skip
                 ax.axhline(0, color="0.2", lw=0.6)
                 if quantity in at_base.index:
                     ax.axhline(at_base.loc[quantity, "mean"], color="0.5", lw=0.6, ls=":")
-                ax.set_xlabel(_short(key), fontsize="x-small")
-                ax.set_title(quantity, fontsize="x-small")
+                ax.set_title(_short(key), fontsize="x-small")
+                if k % cols == 0:
+                    ax.set_ylabel(quantity.split(":")[0], fontsize="x-small")
                 ax.tick_params(labelsize="x-small")
                 ax.grid(alpha=0.3)
-        for quantity in quantities if len(crossed) else ():
-            _heatmap(next(flat), crossed[crossed["quantity"] == quantity], quantity)
+        for q, quantity in enumerate(quantities if len(crossed) else ()):
+            cells = crossed[crossed["quantity"] == quantity]
+            _heatmap(next(flat), cells, quantity, ylabel=q == 0)
         for ax in flat:
             ax.set_visible(False)
         seeds = int(stats["seeds"].max())
-        fig.suptitle(f"Sensitivity: mean and 95% t interval over {seeds} seeds per point "
-                     "(dotted: the base point; hatched: interval includes 0)",
+        compared = quantities[0].split(": ", 1)[-1] if quantities else ""
+        fig.suptitle(f"Sensitivity of {compared}: mean and 95% t interval over {seeds} seeds "
+                     "per point\n(dotted: the base point; hatched: interval includes 0)",
                      fontsize="small")  # fmt: skip
         return _save(fig, Path(path))
 
@@ -244,21 +247,23 @@ def _short(key: str) -> str:
     return "+".join(part.rsplit(".", 1)[-1] for part in key.split("+"))
 
 
-def _heatmap(ax, cells: pd.DataFrame, quantity: str) -> None:
+def _heatmap(ax, cells: pd.DataFrame, quantity: str, ylabel: bool) -> None:
     grid = cells.pivot_table(index="y", columns="x", values="mean")
     covers = cells.pivot_table(index="y", columns="x", values="sign") == 0
     limit = float(np.nanmax(np.abs(grid.to_numpy()))) or 1.0
     norm = TwoSlopeNorm(0.0, -limit, limit)
     ax.imshow(grid.to_numpy(), cmap="RdBu", norm=norm, origin="lower", aspect="auto")
     for (i, j), value in np.ndenumerate(grid.to_numpy()):
-        ax.text(j, i, f"{value:.2g}", ha="center", va="center", fontsize=5)
+        text = f"{value:.0f}" if abs(value) >= 10 else f"{value:.2f}"
+        ax.text(j, i, text, ha="center", va="center", fontsize=5)
         if covers.to_numpy()[i, j]:
             ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",
                                        lw=0, color="0.4"))  # fmt: skip
     ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns], fontsize="x-small")
     ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index], fontsize="x-small")
     ax.set_xlabel(_short(cells["x_key"].iloc[0]), fontsize="x-small")
-    ax.set_ylabel(_short(cells["y_key"].iloc[0]), fontsize="x-small")
+    if ylabel:
+        ax.set_ylabel(_short(cells["y_key"].iloc[0]).replace("+", "+\n"), fontsize="x-small")
     ax.set_title(quantity, fontsize="x-small")
 
 
