@@ -226,3 +226,24 @@ def test_bid_screen_estimates_costs_as_congested_so_honest_bids_pass():
     rounds = run(config).rounds
     assert rounds["volume"].sum() > 0
     assert rounds["false_positives"].sum() == 0  # truthful solvers are never flagged
+
+
+def test_verdict_is_the_mean_overshoot_of_free_entry_per_seed_and_congestion():
+    seed_counts = pd.DataFrame(
+        {
+            "congestion": [0.0, 0.0, 0.0, 0.4, 0.4],
+            "corporations": [10, 10, 20, 10, 10],
+            "seed": [0, 0, 0, 0, 1],
+            "entry_cost": [1.0, 2.0, 1.0, 1.0, 1.0],
+            "free_entry_max": [5, 3, 6, 9, 2],
+            "users_optimum": [4, 4, 4, 3, 2],
+        }
+    )
+    verdict = studies.get("solver_entry").verdict({"seed_counts": seed_counts})
+    got = verdict.set_index(["quantity", "seed"])["value"]
+    # congestion 0, seed 0: gaps 1, -1, 2 -> mean 2/3; congestion 0.4: 6 and 0
+    assert got[("overshoot at congestion 0: free entry - users' optimum", 0)] == pytest.approx(
+        2 / 3
+    )
+    assert got[("overshoot at congestion 0.4: free entry - users' optimum", 0)] == 6
+    assert got[("overshoot at congestion 0.4: free entry - users' optimum", 1)] == 0

@@ -13,7 +13,7 @@ from experiments.run import resolve
 from sim import ConfigError, MarketModel
 from sim.ledger import TREASURY
 from tests.conftest import tiny_config
-from tests.study_contract import StudyContract, compose_config, shipped
+from tests.study_contract import TINY_MARKET, StudyContract, compose_config, shipped
 
 
 class TestMechanismComparisonContract(StudyContract):
@@ -265,18 +265,21 @@ def test_bad_regime_study_is_a_one_line_error():
 
 
 @pytest.mark.parametrize(
-    ("override", "message"),
+    ("overrides", "message"),
     [
-        ("study.of=learning", "study.of: 'learning' not allowed, allowed: intent_vs_yuma"),
-        ("study.study={seeds:0}", "study.study.seeds: 0 not allowed, must be >= 1"),
-        ("study.crossed=[[agents.grace_rounds,[1]]]", "study.crossed: .*exactly two keys"),
-        ("study.one_at_a_time=[[market.n_solvers,[a]]]", "values must be numbers"),
-        ("study.crossed_at=[market.n_solvers]", r"must be a list of \[key, value\] pairs"),
+        (("study.of=learning",), "study.of: 'learning' not allowed, allowed: fhe_overhead, int"),
+        (("study.of=fhe_overhead", "study.study=[[cost_scales,[2.0]]]"),
+         "study.study: fhe_overhead's verdict needs cost_scales with 1"),
+        (("study.study=[[seeds,0]]",), "study.study.seeds: 0 not allowed, must be >= 1"),
+        (("study.study=[seeds]",), r"study.study: .*must be a list of \[key, value\] pairs"),
+        (("study.crossed=[[agents.grace_rounds,[1]]]",), "study.crossed: .*exactly two keys"),
+        (("study.one_at_a_time=[[market.n_solvers,[a]]]",), "values must be numbers"),
+        (("study.crossed_at=[market.n_solvers]",), r"must be a list of \[key, value\] pairs"),
     ],
-)
-def test_bad_sensitivity_study_is_a_one_line_error(override, message):
+)  # fmt: skip
+def test_bad_sensitivity_study_is_a_one_line_error(overrides, message):
     with pytest.raises(ConfigError, match=message):
-        resolve(compose_config("experiment=sensitivity", override))
+        resolve(compose_config("experiment=sensitivity", *overrides))
 
 
 @pytest.mark.parametrize(
@@ -315,3 +318,43 @@ def test_sensitivity_signs_and_reversals_on_a_hand_built_table():
     assert out["reverses"].tolist() == [False, True, False]
     # t interval with 2 degrees of freedom: 4.303 * sd / sqrt(3)
     assert out["ci"].iloc[0] == pytest.approx(4.302653 * 0.2 / np.sqrt(3), rel=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("kind", "inner", "quantities"),
+    [
+        ("solver_entry", "[[seeds,2],[max_solvers,3],[corporations,[10]],[congestion,[0.0,0.4]],"
+         "[entry_costs,[0.5,2.0]]]",
+         {"overshoot at congestion 0: free entry - users' optimum",
+          "overshoot at congestion 0.4: free entry - users' optimum"}),
+        ("fhe_overhead", "[[seeds,2],[cost_scales,[1.0]]]", {"welfare: encrypted x1 - plain"}),
+    ],
+)  # fmt: skip
+def test_every_study_with_a_verdict_runs_under_sensitivity(kind, inner, quantities):
+    config, study = resolve(
+        compose_config(
+            "experiment=sensitivity", *TINY_MARKET, f"study.of={kind}", f"study.study={inner}",
+            "study.one_at_a_time=[[incentives.token_price,[0.0]]]", "study.crossed=[]",
+            "study.crossed_at=[]", "study.workers=1",
+        )
+    )  # fmt: skip
+    tables = studies.get("sensitivity").run(config, study)
+    table = tables["sensitivity"]
+    assert set(table["quantity"]) == quantities
+    assert set(table["design"]) == {"base", "one_at_a_time"}
+    assert (table.groupby(["design", "quantity"])["seed"].nunique() == 2).all()
+    summary = studies.get("sensitivity").summary(tables)
+    assert list(summary.index) == ["base", "token_price=0"]
+
+
+def test_fhe_overhead_verdict_is_encrypted_minus_plain_welfare_per_seed():
+    rounds = pd.DataFrame(
+        {
+            "arm": ["encrypted x1"] * 4 + ["plain"] * 4 + ["encrypted x2"] * 2,
+            "seed": [0, 0, 1, 1, 0, 0, 1, 1, 0, 1],
+            "welfare": [10.0, 20.0, 5.0, 5.0, 12.0, 12.0, 1.0, 3.0, 0.0, 0.0],
+        }
+    )
+    verdict = studies.get("fhe_overhead").verdict({"rounds": rounds}).set_index("seed")
+    assert verdict["value"].tolist() == [3.0, 3.0]  # 15 - 12 and 5 - 2
+    assert (verdict["quantity"] == "welfare: encrypted x1 - plain").all()

@@ -54,6 +54,8 @@ class Study:
         assumptions: the config keys the study's conclusion rests on, each with the values
             a sensitivity sweep (``experiment=sensitivity``) tries; a key may join several
             keys with ``+`` to set them together. Empty: the study states no verdict.
+        verdict_runs: keys of the study's block the sensitivity study sets by default (the
+            runs the verdict needs, e.g. only the two regimes it compares).
     """
 
     kind: ClassVar[str] = ""
@@ -64,6 +66,7 @@ class Study:
     tiny: ClassVar[tuple[str, ...]] = ()
     sweep: ClassVar[bool] = False
     assumptions: ClassVar[dict[str, tuple[float, ...]]] = {}
+    verdict_runs: ClassVar[dict[str, Any]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -107,6 +110,13 @@ class Study:
             :attr:`assumptions` implements it.
         """
         raise NotImplementedError
+
+    def check_verdict(self, config: Any) -> None:
+        """Refuse a study config whose runs could not give the verdict (before any run).
+
+        Raises:
+            ConfigError: naming the key at fault.
+        """
 
 
 def run_jobs(

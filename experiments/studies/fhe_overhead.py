@@ -21,7 +21,7 @@ from tqdm.auto import tqdm
 import sim
 from experiments.figures import PALETTE, _band, _save
 from experiments.studies.base import Study, Tables
-from sim.config import SimConfig, between, one_of, param
+from sim.config import ConfigError, SimConfig, between, one_of, param
 
 #: Per-round figures the study compares (column, axis label with units).
 PANELS = [
@@ -65,6 +65,11 @@ class FheOverhead(Study):
     tables = ("rounds.parquet",)
     small = ("study.seeds=2", "rounds=8", "market.n_corporations=30", "market.n_solvers=8")
     tiny = ("study.seeds=1", "study.cost_scales=[1.0]")
+    assumptions = {  # noqa: RUF012 (read-only)
+        "crypto.leakage_cost": (0.0, 0.5, 1.0, 2.0),
+        "market.compute_price_low+market.compute_price_high": (0.01, 0.02, 0.04),
+        "market.fee_high": (4.0, 6.0, 10.0),
+    }
 
     def run(self, base: SimConfig, config: OverheadStudyConfig, progress: bool = False) -> Tables:
         """Run every arm for every seed."""
@@ -111,6 +116,23 @@ class FheOverhead(Study):
         fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper",
                    frameon=False, title=f"mean per round, 95% CI over {seeds} seeds")  # fmt: skip
         return _save(fig, Path(path))
+
+    def verdict(self, tables: Tables) -> pd.DataFrame:
+        """Per seed, welfare per round encrypted at the calibrated cost minus without encryption.
+
+        Negative: encryption at its measured cost loses more welfare than the leakage it
+        prevents costs. Needs the ``encrypted x1`` and ``plain`` arms.
+        """
+        per_run = tables["rounds"].groupby(["arm", "seed"])["welfare"].mean()
+        diff = per_run.loc["encrypted x1"] - per_run.loc["plain"]
+        quantity = "welfare: encrypted x1 - plain"
+        return pd.DataFrame({"quantity": quantity, "seed": diff.index, "value": diff.to_numpy()})
+
+    def check_verdict(self, config: OverheadStudyConfig) -> None:
+        """The verdict compares cost scale 1 with the plain arm: both must run."""
+        if 1.0 not in config.cost_scales or not config.plain:
+            raise ConfigError("study.study", "fhe_overhead's verdict needs cost_scales with 1 "
+                              "and plain: true")  # fmt: skip
 
     def summary(self, tables: Tables) -> pd.DataFrame:
         """Per arm, the mean over seeds of each run's mean per round."""

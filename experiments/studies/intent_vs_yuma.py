@@ -113,6 +113,7 @@ class IntentVsYuma(Study):
     tables = ("rounds.parquet", "adversaries.parquet")
     small = ("study.seeds=3", "rounds=12", "market.n_corporations=30", "market.n_solvers=8")
     tiny = ("study.seeds=2", "study.workers=1")
+    verdict_runs = {"regimes": ("intent_market", "yuma")}  # noqa: RUF012 (read-only)
     assumptions = {  # noqa: RUF012 (read-only)
         "agents.corporation_outside_option": (0.0, 0.5, 1.0, 2.0),
         "agents.solver_outside_option": (0.0, 1.0, 2.0, 4.0),

@@ -68,7 +68,8 @@ class SensitivityConfig:
     Attributes:
         kind: always ``sensitivity``.
         of: the study whose conclusion is tested (one that declares a verdict).
-        study: keys of that study's own block (e.g. ``{seeds: 5}``); ``workers`` is 1.
+        study: ``[key, value]`` pairs of that study's own block (e.g. ``[[seeds, 5]]``), over
+            its :attr:`~experiments.studies.base.Study.verdict_runs`; ``workers`` is 1.
         one_at_a_time: ``[key, [values]]`` pairs, each key swept alone; empty: the study's
             declared assumptions.
         crossed: two ``[key, [values]]`` pairs, swept on their grid; empty: none.
@@ -79,7 +80,7 @@ class SensitivityConfig:
 
     kind: str = param("sensitivity", one_of("sensitivity"))
     of: str = param("intent_vs_yuma")
-    study: dict[str, Any] = param({})
+    study: tuple[Any, ...] = param((), _settings)
     one_at_a_time: tuple[Any, ...] = param((), _sweeps)
     crossed: tuple[Any, ...] = param((), _crossed)
     crossed_at: tuple[Any, ...] = param((), _settings)
@@ -97,14 +98,17 @@ class SensitivityConfig:
         Raises:
             ConfigError: naming ``study.study.<key>``.
         """
-        data = {**self.study, "kind": self.of}
+        tested = studies.get(self.of)
+        data = {**tested.verdict_runs, **dict(self.study), "kind": self.of}
         if "workers" in {f.name for f in dataclasses.fields(studies.get(self.of).Config)}:
             data["workers"] = 1
         try:
-            return studies.load(data)
+            inner = studies.load(data)
         except ConfigError as exc:
             key = exc.key.removeprefix("study.")
             raise ConfigError(f"study.study.{key}", str(exc).split(": ", 1)[1]) from None
+        tested.check_verdict(inner)
+        return inner
 
     def sweeps(self) -> dict[str, tuple]:
         """The one-at-a-time sweeps: the given ones, else the study's assumptions."""
@@ -139,9 +143,9 @@ class Sensitivity(Study):
     kind = "sensitivity"
     Config = SensitivityConfig
     tables = ("sensitivity.parquet",)
-    small = ("study.study={seeds:3}", "rounds=12", "market.n_corporations=30",
+    small = ("study.study=[[seeds,3]]", "rounds=12", "market.n_corporations=30",
              "market.n_solvers=8")  # fmt: skip
-    tiny = ("study.study={seeds:2,regimes:[intent_market,yuma]}",
+    tiny = ("study.study=[[seeds,2]]",
             "study.one_at_a_time=[[incentives.token_price,[0.0]]]",
             "study.crossed=[[agents.grace_rounds,[0,1]],[incentives.yuma.open_data_prob,[0.5]]]",
             "study.workers=1")  # fmt: skip

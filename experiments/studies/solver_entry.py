@@ -107,6 +107,12 @@ class SolverEntry(Study):
     small = ("study.max_solvers=10", "study.seeds=3", "rounds=5", "study.corporations=[30]")
     tiny = ("study.seeds=1", "study.max_solvers=3", "study.corporations=[10]",
             "study.congestion=[0.0]", "study.workers=1")  # fmt: skip
+    assumptions = {  # noqa: RUF012 (read-only)
+        "incentives.token_price": (0.0, 0.05, 0.5),
+        "market.fee_high": (4.0, 6.0, 10.0),
+        "market.compute_price_low+market.compute_price_high": (0.01, 0.02, 0.04),
+        "rounds": (10, 20, 40),
+    }
 
     def run(self, base: SimConfig, config: EntryStudyConfig, progress: bool = False) -> Tables:
         """Run every solver count for every congestion, market size and seed.
@@ -193,6 +199,27 @@ class SolverEntry(Study):
         )
         fig.legend(handles=_legend(colors), loc="outside lower center", ncols=4, frameon=False)
         return _save(fig, Path(path))
+
+    def verdict(self, tables: Tables) -> pd.DataFrame:
+        """Per seed and congestion: how far free entry overshoots the users' optimum.
+
+        The largest free-entry equilibrium less the users' optimum, each on the seed's own
+        curves, averaged over the entry costs and market sizes: positive where free entry
+        brings more solvers than the users would choose (Chitra et al.'s concern), negative
+        where it brings fewer. Censored counts enter at the cap, so a difference at the cap
+        is a bound.
+        """
+        found = tables["seed_counts"]
+        found = found.assign(gap=found["free_entry_max"] - found["users_optimum"])
+        per_seed = found.groupby(["congestion", "seed"])["gap"].mean()
+        return pd.DataFrame(
+            {
+                "quantity": [f"overshoot at congestion {g:g}: free entry - users' optimum"
+                             for g in per_seed.index.get_level_values("congestion")],
+                "seed": per_seed.index.get_level_values("seed"),
+                "value": per_seed.to_numpy(),
+            }
+        )  # fmt: skip
 
     def summary(self, tables: Tables) -> pd.DataFrame:
         """The counts on the mean curves (see :func:`counts`) by congestion, size and cost."""
