@@ -267,7 +267,10 @@ def test_bad_regime_study_is_a_one_line_error():
 @pytest.mark.parametrize(
     ("overrides", "message"),
     [
-        (("study.of=learning",), "study.of: 'learning' not allowed, allowed: fhe_overhead, int"),
+        (("study.of=calibration",), "study.of: 'calibration' not allowed, allowed: fhe_overhead"),
+        (("study.of=mechanism_comparison", "study.study=[[families,[homogeneous]]]"),
+         "study.study: mechanism_comparison's verdict needs mechanisms dutch and vcg"),
+        (("study.of=learning", "study.one_at_a_time=[[study.eta,[0.0]]]"), None),
         (("study.of=fhe_overhead", "study.study=[[cost_scales,[2.0]]]"),
          "study.study: fhe_overhead's verdict needs cost_scales with 1"),
         (("study.study=[[seeds,0]]",), "study.study.seeds: 0 not allowed, must be >= 1"),
@@ -278,6 +281,11 @@ def test_bad_regime_study_is_a_one_line_error():
     ],
 )  # fmt: skip
 def test_bad_sensitivity_study_is_a_one_line_error(overrides, message):
+    if message is None:  # a bad value of the tested study's own key: refused before runs
+        config, study = resolve(compose_config("experiment=sensitivity", *overrides))
+        with pytest.raises(ConfigError, match=r"study.one_at_a_time.study.eta: study.eta: 0.0"):
+            studies.get("sensitivity").run(config, study)
+        return
     with pytest.raises(ConfigError, match=message):
         resolve(compose_config("experiment=sensitivity", *overrides))
 
@@ -328,6 +336,10 @@ def test_sensitivity_signs_and_reversals_on_a_hand_built_table():
          {"overshoot at congestion 0: free entry - users' optimum",
           "overshoot at congestion 0.4: free entry - users' optimum"}),
         ("fhe_overhead", "[[seeds,2],[cost_scales,[1.0]]]", {"welfare: encrypted x1 - plain"}),
+        ("mechanism_comparison", "[[seeds,2],[corporations,[8]],[solvers,[3]],[markets,2]]",
+         {"dutch loss: vcg - dutch efficiency"}),
+        ("learning", "[[seeds,2],[buyers,[2]],[rounds,60],[factors,5],[deviation_rounds,20],"
+         "[block,10]]", {"hedge first_price n=2 buy: 0.05 - |learned - theory|"}),
     ],
 )  # fmt: skip
 def test_every_study_with_a_verdict_runs_under_sensitivity(kind, inner, quantities):
@@ -358,3 +370,27 @@ def test_fhe_overhead_verdict_is_encrypted_minus_plain_welfare_per_seed():
     verdict = studies.get("fhe_overhead").verdict({"rounds": rounds}).set_index("seed")
     assert verdict["value"].tolist() == [3.0, 3.0]  # 15 - 12 and 5 - 2
     assert (verdict["quantity"] == "welfare: encrypted x1 - plain").all()
+
+
+def test_mechanism_comparison_verdict_is_vcg_minus_dutch_on_intent_markets():
+    rows = []
+    for seed, market, dutch, vcg in [(0, 0, 0.8, 1.0), (0, 1, 0.6, 1.0), (1, 0, 0.9, 0.95)]:
+        for name, efficiency in (("dutch", dutch), ("vcg", vcg)):
+            rows.append({"family": "intent", "corporations": 8, "seed": seed, "market": market,
+                         "mechanism": name, "efficiency": efficiency, "supported": True})  # fmt: skip
+    rows.append({"family": "homogeneous", "corporations": 8, "seed": 0, "market": 0,
+                 "mechanism": "dutch", "efficiency": 0.0, "supported": True})  # fmt: skip
+    verdict = studies.get("mechanism_comparison").verdict({"comparison": pd.DataFrame(rows)})
+    assert verdict.set_index("seed")["value"].round(9).tolist() == [0.3, 0.05]
+
+
+def test_learning_verdict_is_the_tolerance_less_the_distance_to_theory():
+    table = pd.DataFrame(
+        {
+            "learner": "hedge", "mechanism": "first_price", "agents": 2, "side": "buy",
+            "seed": [0, 0, 0, 1], "last_half": [False, True, True, True],
+            "factor": [0.9, 0.52, 0.54, 0.40], "theory": 0.5,
+        }
+    )  # fmt: skip
+    verdict = studies.get("learning").verdict({"learning": table}).set_index("seed")["value"]
+    assert verdict.round(9).tolist() == [0.02, -0.05]  # 0.05 - 0.03 and 0.05 - 0.10

@@ -103,6 +103,13 @@ class MechanismComparison(Study):
     small = ("study.corporations=[10,30]", "study.solvers=[3,8]", "study.seeds=2",
              "study.markets=2")  # fmt: skip
     tiny = ("study.seeds=1", "study.corporations=[8]", "study.solvers=[3]", "study.markets=1")
+    verdict_runs = {"mechanisms": ("dutch", "vcg"), "families": ("intent",)}  # noqa: RUF012
+    assumptions = {  # noqa: RUF012 (read-only)
+        "market.fee_high": (4.0, 6.0, 10.0),
+        "market.sharing_cost_high": (0.5, 1.5, 3.0),
+        "market.intent.exclude_own_industry_prob": (0.0, 0.5, 1.0),
+        "market.n_industries": (1, 5, 10),
+    }
 
     def run(self, base: SimConfig, config: ComparisonConfig, progress: bool = False) -> Tables:
         """Draw the markets and clear each one with every mechanism."""
@@ -186,6 +193,27 @@ class MechanismComparison(Study):
         ]
         fig.legend(handles=handles, loc="outside right upper", frameon=False)
         return _save(fig, Path(path))
+
+    def verdict(self, tables: Tables) -> pd.DataFrame:
+        """Per seed, VCG's efficiency less the Dutch auction's on intent markets.
+
+        The mean over sizes and markets of each market's difference: positive where a
+        uniform price rationed by volume loses efficiency against the welfare-maximizing
+        VCG allocation.
+        """
+        table = tables["comparison"]
+        ok = table[table["supported"] & (table["family"] == "intent")]
+        wide = ok.pivot_table(index=["seed", "corporations", "market"], columns="mechanism",
+                              values="efficiency")  # fmt: skip
+        gap = (wide["vcg"] - wide["dutch"]).groupby(level="seed").mean()
+        quantity = "dutch loss: vcg - dutch efficiency"
+        return pd.DataFrame({"quantity": quantity, "seed": gap.index, "value": gap.to_numpy()})
+
+    def check_verdict(self, config: ComparisonConfig) -> None:
+        """The verdict compares Dutch and VCG on intent markets: all three must run."""
+        if not {"dutch", "vcg"} <= set(config.mechanisms) or "intent" not in config.families:
+            raise ConfigError("study.study", "mechanism_comparison's verdict needs mechanisms "
+                              "dutch and vcg and the intent family")  # fmt: skip
 
     def summary(self, tables: Tables) -> pd.DataFrame:
         """Mean figures per family, size and mechanism."""

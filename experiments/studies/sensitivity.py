@@ -13,7 +13,9 @@ with its sign where the interval excludes zero: where the conclusion holds, wher
 distinguishable from zero, and where it reverses.
 
 A key may join several config keys with ``+`` to set them to the same value (for instance
-``market.sharing_cost_low+market.sharing_cost_high``: every corporation's sharing cost).
+``market.sharing_cost_low+market.sharing_cost_high``: every corporation's sharing cost); a
+key ``study.<name>`` sets the tested study's own block (e.g. ``study.rounds`` of
+``learning``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from experiments.figures import PALETTE, _save, t_scale
 from experiments.studies import base as studies
 from experiments.studies.base import Study, Tables, run_jobs
 from mechanisms.base import is_number
-from sim.config import ConfigError, SimConfig, between, one_of, param, with_values
+from sim.config import ConfigError, SimConfig, between, one_of, param, plain, with_values
 
 #: The point every sweep is compared with (no assumption changed).
 BASE = "base"
@@ -116,11 +118,20 @@ class SensitivityConfig:
         return {key: tuple(values) for key, values in given.items()}
 
 
-def _point(config: SimConfig, values: dict[str, float], where: str) -> SimConfig:
-    """``config`` with each (possibly ``+``-joined) key set; errors name ``where``."""
+def _point(config: SimConfig, inner: Any, values: dict[str, float], where: str) -> tuple:
+    """The run and study configs with each (possibly ``+``-joined) key set.
+
+    Keys starting with ``study.`` set the tested study's own block; the others the run's
+    config. Errors name ``where`` and the key.
+    """
     flat = {k: v for key, v in values.items() for k in key.split("+")}
+    own = {k.removeprefix("study."): v for k, v in flat.items() if k.startswith("study.")}
+    rest = {k: v for k, v in flat.items() if not k.startswith("study.")}
     try:
-        return with_values(config, flat)
+        if own:
+            inner = studies.load({**plain(dataclasses.asdict(inner)), **own})
+            studies.get(inner.kind).check_verdict(inner)
+        return with_values(config, rest), inner
     except ConfigError as exc:
         raise ConfigError(f"{where}: {exc.key}", str(exc).split(": ", 1)[1]) from None
 
@@ -156,15 +167,15 @@ class Sensitivity(Study):
         jobs = [(base, inner, _labels(BASE))]
         for key, values in config.sweeps().items():
             for x in values:
-                point = _point(base, {key: x}, f"study.one_at_a_time.{key}")
-                jobs.append((point, inner, _labels("one_at_a_time", key, x)))
+                point = _point(base, inner, {key: x}, f"study.one_at_a_time.{key}")
+                jobs.append((*point, _labels("one_at_a_time", key, x)))
         if config.crossed:
             (xk, xs), (yk, ys) = config.crossed
             for x in xs:
                 for y in ys:
                     values = {**dict(config.crossed_at), xk: x, yk: y}
-                    point = _point(base, values, "study.crossed")
-                    jobs.append((point, inner, _labels("crossed", xk, x, yk, y)))
+                    point = _point(base, inner, values, "study.crossed")
+                    jobs.append((*point, _labels("crossed", xk, x, yk, y)))
         done = run_jobs(_verdict, jobs, config.workers, progress, desc="points")
         return {"sensitivity": pd.concat(done, ignore_index=True)}
 
