@@ -56,6 +56,7 @@ MEASURES = [
     "initial_active",
     "competitor_volume",
     "competitor_share",
+    "competitor_sellers",
     "volume",
     "model_accuracy",
     "welfare",
@@ -121,6 +122,7 @@ class IntentVsYuma(Study):
         "market.competitor_premium": (0.0, 1.0, 2.0, 4.0),
         "incentives.yuma.open_data_prob": (0.1, 0.4, 0.7, 1.0),
         "incentives.token_price": (0.0, 0.05, 0.5, 2.0),
+        "incentives.emission.initial": (0.0, 100.0, 1000.0, 10000.0),
         "incentives.data_value.industry_shift": (0.0, 0.5, 1.0, 2.0),
         "agents.grace_rounds": (0, 5, 10, 30),
     }
