@@ -190,17 +190,20 @@ class Sensitivity(Study):
         single = stats[stats["design"] == "one_at_a_time"]
         keys = list(dict.fromkeys(single["x_key"]))
         crossed = stats[stats["design"] == "crossed"]
-        panels = len(keys) * len(quantities) + (len(quantities) if len(crossed) else 0)
-        cols = 4
-        rows = max(1, -(-panels // cols))
-        fig, axes = plt.subplots(rows, cols, figsize=(6.8, 1.2 * rows + 0.5),
+        cols = 4 if len(keys) % 4 == 0 else 5
+        per_quantity = -(-len(keys) // cols)  # rows: each quantity starts a row
+        heat_rows = -(-len(quantities) // cols) if len(crossed) else 0
+        rows = max(1, per_quantity * len(quantities) + heat_rows)
+        fig, axes = plt.subplots(rows, cols, figsize=(6.8, 1.15 * rows + 0.5),
                                  squeeze=False, layout="constrained")  # fmt: skip
-        flat = iter(axes.flat)
+        used = set()
         at_base = stats[stats["design"] == BASE].set_index("quantity")
         for q, quantity in enumerate(quantities):
             color = PALETTE[q % len(PALETTE)]
             for k, key in enumerate(keys):
-                ax = next(flat)
+                where = divmod(q * per_quantity * cols + k, cols)
+                used.add(where)
+                ax = axes[where]
                 line = single[(single["x_key"] == key) & (single["quantity"] == quantity)]
                 ax.plot(line["x"], line["mean"], "-o", ms=2.5, color=color, lw=1)
                 ax.fill_between(line["x"], line["mean"] - line["ci"],
@@ -214,8 +217,11 @@ class Sensitivity(Study):
                 ax.tick_params(labelsize="x-small")
                 ax.grid(alpha=0.3)
         for q, quantity in enumerate(quantities if len(crossed) else ()):
+            where = divmod(per_quantity * len(quantities) * cols + q, cols)
+            used.add(where)
             cells = crossed[crossed["quantity"] == quantity]
-            _heatmap(next(flat), cells, quantity, ylabel=q == 0)
+            _heatmap(axes[where], cells, quantity, ylabel=q % cols == 0)
+        flat = (axes[i, j] for i in range(rows) for j in range(cols) if (i, j) not in used)
         for ax in flat:
             ax.set_visible(False)
         seeds = int(stats["seeds"].max())
@@ -259,7 +265,9 @@ def _where(x_key: str, x: float, y_key: str, y: float) -> str:
 
 
 def _short(key: str) -> str:
-    return "+".join(part.rsplit(".", 1)[-1] for part in key.split("+"))
+    """A key without its top-level section (``yuma.open_data_prob``, ``fee_high``)."""
+    return "+".join(part.split(".", 1)[-1] if part.count(".") > 1 else part.rsplit(".", 1)[-1]
+                    for part in key.split("+"))  # fmt: skip
 
 
 def _heatmap(ax, cells: pd.DataFrame, quantity: str, ylabel: bool) -> None:
@@ -276,10 +284,10 @@ def _heatmap(ax, cells: pd.DataFrame, quantity: str, ylabel: bool) -> None:
                                        lw=0, color="0.4"))  # fmt: skip
     ax.set_xticks(range(grid.shape[1]), [f"{v:g}" for v in grid.columns], fontsize="x-small")
     ax.set_yticks(range(grid.shape[0]), [f"{v:g}" for v in grid.index], fontsize="x-small")
-    ax.set_xlabel(_short(cells["x_key"].iloc[0]), fontsize="x-small")
+    ax.set_xlabel(_short(cells["x_key"].iloc[0]).replace("+", "+\n"), fontsize="x-small")
     if ylabel:
         ax.set_ylabel(_short(cells["y_key"].iloc[0]).replace("+", "+\n"), fontsize="x-small")
-    ax.set_title(quantity, fontsize="x-small")
+    ax.set_title(f"{quantity.split(':')[0]}, crossed", fontsize="x-small")
 
 
 def summarize(table: pd.DataFrame) -> pd.DataFrame:
