@@ -42,7 +42,8 @@ def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
     """Split a composed config into the simulation config and the study config, if any.
 
     The study config is that of the registered study its ``study.kind`` names
-    (:func:`experiments.studies.load`).
+    (:func:`experiments.studies.load`), checked against the simulation config
+    (:meth:`experiments.studies.Study.check`).
 
     Raises:
         ConfigError: for an unknown key or a bad value in either.
@@ -54,7 +55,9 @@ def resolve(cfg: DictConfig | Mapping[str, Any]) -> tuple[sim.SimConfig, Any]:
         return config, None
     from experiments import studies  # imports every study and matplotlib
 
-    return config, studies.load(study)
+    study = studies.load(study)
+    studies.get(study.kind).check(config, study)
+    return config, study
 
 
 def config_record(config: sim.SimConfig, study: Any = None) -> dict:

@@ -73,10 +73,14 @@ def test_multirun_sweeps_seeds_into_the_sweep_dir(tmp_path):
             "agents.corporation_strategies={shading:1}",
             "agents.corporation_strategies.shading: unknown key",
         ),
+        (  # a sensitivity point the run's config refuses, before any directory or run
+            "experiment=sensitivity study.one_at_a_time=[[market.n_solvers,[0]]]",
+            "study.one_at_a_time: market.n_solvers: 0 not allowed, must be >= 1",
+        ),
     ],
 )
 def test_bad_override_is_one_line_and_nonzero(tmp_path, override, message):
-    proc = intentlab("run", override, f"hydra.run.dir={tmp_path / 'never'}", cwd=tmp_path)
+    proc = intentlab("run", *override.split(), f"hydra.run.dir={tmp_path / 'never'}", cwd=tmp_path)
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1, proc.stderr

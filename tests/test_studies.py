@@ -270,7 +270,8 @@ def test_bad_regime_study_is_a_one_line_error():
         (("study.of=calibration",), "study.of: 'calibration' not allowed, allowed: fhe_overhead"),
         (("study.of=mechanism_comparison", "study.study=[[families,[homogeneous]]]"),
          "study.study: mechanism_comparison's verdict needs mechanisms dutch and vcg"),
-        (("study.of=learning", "study.one_at_a_time=[[study.eta,[0.0]]]"), None),
+        (("study.of=learning", "study.one_at_a_time=[[study.eta,[0.0]]]"),
+         r"study.one_at_a_time: study.eta: 0.0 not allowed"),
         (("study.of=fhe_overhead", "study.study=[[cost_scales,[2.0]]]"),
          "study.study: fhe_overhead's verdict needs cost_scales with 1"),
         (("study.study=[[seeds,0]]",), "study.study.seeds: 0 not allowed, must be >= 1"),
@@ -281,11 +282,6 @@ def test_bad_regime_study_is_a_one_line_error():
     ],
 )  # fmt: skip
 def test_bad_sensitivity_study_is_a_one_line_error(overrides, message):
-    if message is None:  # a bad value of the tested study's own key: refused before runs
-        config, study = resolve(compose_config("experiment=sensitivity", *overrides))
-        with pytest.raises(ConfigError, match=r"study.one_at_a_time.study.eta: study.eta: 0.0"):
-            studies.get("sensitivity").run(config, study)
-        return
     with pytest.raises(ConfigError, match=message):
         resolve(compose_config("experiment=sensitivity", *overrides))
 
@@ -294,18 +290,20 @@ def test_bad_sensitivity_study_is_a_one_line_error(overrides, message):
     ("override", "message"),
     [
         ("study.one_at_a_time=[[market.no_such_key,[1]]]",
-         "study.one_at_a_time.market.no_such_key: market.no_such_key: unknown key"),
+         "study.one_at_a_time: market.no_such_key: unknown key"),
         ("study.one_at_a_time=[[market.n_solvers,[0]]]",
-         "study.one_at_a_time.market.n_solvers: market.n_solvers: 0 not allowed"),
+         "study.one_at_a_time: market.n_solvers: 0 not allowed"),
     ],
 )  # fmt: skip
 def test_a_bad_sensitivity_point_is_refused_before_any_run(override, message, monkeypatch):
     import experiments.studies.sensitivity as sensitivity
 
     monkeypatch.setattr(sensitivity, "run_jobs", lambda *a, **k: pytest.fail("ran"))
-    config, study = resolve(compose_config("experiment=sensitivity", override))
-    with pytest.raises(ConfigError, match=message):
-        studies.get("sensitivity").run(config, study)
+    with pytest.raises(ConfigError, match=message):  # resolve checks every point
+        resolve(compose_config("experiment=sensitivity", override))
+    config, study = resolve(compose_config("experiment=sensitivity"))
+    points = studies.get("sensitivity").points(config, study)
+    assert len(points) == 1 + 9 * 4 + 4 * 4  # base, one at a time, crossed
 
 
 def test_sensitivity_signs_and_reversals_on_a_hand_built_table():

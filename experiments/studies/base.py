@@ -90,6 +90,13 @@ class Study:
         """
         raise NotImplementedError
 
+    def check(self, base: SimConfig, config: Any) -> None:
+        """Refuse a study config that does not fit the run's config, before any work.
+
+        Raises:
+            ConfigError: naming the key at fault.
+        """
+
     def plot(self, tables: Tables, path: Path) -> Path:
         """Draw the study's figure from its tables to ``path`` (format from the suffix).
 

@@ -122,7 +122,7 @@ def _point(config: SimConfig, inner: Any, values: dict[str, float], where: str) 
     """The run and study configs with each (possibly ``+``-joined) key set.
 
     Keys starting with ``study.`` set the tested study's own block; the others the run's
-    config. Errors name ``where`` and the key.
+    config. Errors name ``where`` (``study.one_at_a_time``, ``study.crossed``), then the key.
     """
     flat = {k: v for key, v in values.items() for k in key.split("+")}
     own = {k.removeprefix("study."): v for k, v in flat.items() if k.startswith("study.")}
@@ -133,7 +133,7 @@ def _point(config: SimConfig, inner: Any, values: dict[str, float], where: str) 
             studies.get(inner.kind).check_verdict(inner)
         return with_values(config, rest), inner
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc.key}", str(exc).split(": ", 1)[1]) from None
+        raise ConfigError(where, f"{exc.key}: {str(exc).split(': ', 1)[1]}") from None
 
 
 def _verdict(job: tuple[SimConfig, Any, dict]) -> pd.DataFrame:
@@ -163,11 +163,25 @@ class Sensitivity(Study):
 
     def run(self, base: SimConfig, config: SensitivityConfig, progress: bool = False) -> Tables:
         """Every point's verdict; every point's config is checked before any runs."""
+        done = run_jobs(_verdict, self.points(base, config), config.workers, progress,
+                        desc="points")  # fmt: skip
+        return {"sensitivity": pd.concat(done, ignore_index=True)}
+
+    def check(self, base: SimConfig, config: SensitivityConfig) -> None:
+        """Build every point's configs (:meth:`points`), so a bad one fails before work."""
+        self.points(base, config)
+
+    def points(self, base: SimConfig, config: SensitivityConfig) -> list[tuple]:
+        """``(run config, study config, labels)`` of every point, base first.
+
+        Raises:
+            ConfigError: naming ``study.one_at_a_time`` or ``study.crossed`` and the key.
+        """
         inner = config.inner()
         jobs = [(base, inner, _labels(BASE))]
         for key, values in config.sweeps().items():
             for x in values:
-                point = _point(base, inner, {key: x}, f"study.one_at_a_time.{key}")
+                point = _point(base, inner, {key: x}, "study.one_at_a_time")
                 jobs.append((*point, _labels("one_at_a_time", key, x)))
         if config.crossed:
             (xk, xs), (yk, ys) = config.crossed
@@ -176,8 +190,7 @@ class Sensitivity(Study):
                     values = {**dict(config.crossed_at), xk: x, yk: y}
                     point = _point(base, inner, values, "study.crossed")
                     jobs.append((*point, _labels("crossed", xk, x, yk, y)))
-        done = run_jobs(_verdict, jobs, config.workers, progress, desc="points")
-        return {"sensitivity": pd.concat(done, ignore_index=True)}
+        return jobs
 
     def plot(self, tables: Tables, path: Path) -> Path:
         """One-at-a-time panels (mean, 95% t band, the base as a dotted line), then heatmaps.
