@@ -2,14 +2,11 @@
 
 The study crosses two market rules with two reward rules on the same agents and seeds:
 
-==================  ==============================  ==================================
-regime              market rule                     reward rule
-==================  ==============================  ==================================
-``intent_market``   priced (the mechanism clears)   data value, reputation, revenue share
-``priced_yuma``     priced                          Yuma emission
-``open_data_rewards``  open data only (price 0)     data value, reputation, revenue share
-``yuma``            open data only                  Yuma emission
-==================  ==============================  ==================================
+* ``intent_market``: priced market (the mechanism clears), data-value rewards (data value,
+  reputation, revenue share);
+* ``priced_yuma``: priced market, Yuma emission;
+* ``open_data_rewards``: open data only (price 0), data-value rewards;
+* ``yuma``: open data only, Yuma emission.
 
 For each seed every regime runs on the same population draws (the model draws population,
 tasks and intents from the same streams, so runs differ only where agents' choices differ).
