@@ -5,7 +5,7 @@ import pytest
 
 import sim
 from agents import Corporation, Solver, Validator
-from sim import MarketModel
+from sim import MarketModel, SimConfig
 from sim.config import EmissionConfig
 from sim.incentives import BetaReputation
 from sim.ledger import MINT, STAKE
@@ -69,6 +69,7 @@ def _adversary_totals(kind, design, rounds=10, seed=1):
     cfg = tiny_config(
         seed=seed,
         rounds=rounds,
+        market={"proof_capable_prob": 1.0},  # every solver can prove (else proofs miss some)
         agents={"adversaries": {kind: share}},
         incentives={"verification": {**NO_CHECKS, **design}, "staking": {"corporation_stake": 20}},
     )
@@ -105,6 +106,7 @@ def test_caught_cheaters_lose_stake_reputation_and_trades():
     model = MarketModel(
         tiny_config(
             rounds=8,
+            market={"proof_capable_prob": 1.0},
             agents={"adversaries": {"poisoner": 0.4, "lazy": 0.4}},
             incentives={"staking": {"corporation_stake": 20}},
         )
@@ -128,6 +130,7 @@ def test_caught_cheaters_lose_stake_reputation_and_trades():
 def test_reputation_threshold_keeps_caught_solvers_out():
     cfg = tiny_config(
         rounds=10,
+        market={"proof_capable_prob": 1.0},
         agents={"adversaries": {"lazy": 0.4}},
         incentives={"reputation": {"min_to_bid": 0.45}},
     )
@@ -403,3 +406,39 @@ def test_industry_shift_sets_how_much_competitors_data_helps(shift):
 def test_simulation_draws_data_with_the_configured_industry_shift():
     model = MarketModel(tiny_config(incentives={"data_value": {"industry_shift": 0.0}}))
     assert not model.pool.data.offsets.any() and not model.pool.data.biases.any()
+
+
+def _cheaters_run(**sections):
+    data = {
+        "seed": 5,
+        "rounds": 8,
+        "market": {"n_corporations": 30, "n_solvers": 10, "proof_capable_prob": 0.5},
+        "agents": {"adversaries": {"poisoner": 0.3, "lazy": 0.5}},
+    }
+    for key, value in sections.items():
+        data[key] = {**data.get(key, {}), **value}
+    return sim.run(SimConfig.from_dict(data))
+
+
+def test_a_solver_that_cannot_prove_is_never_caught_by_a_proof():
+    result = _cheaters_run()
+    trades, agents = result.trades, result.agents
+    lazy = trades[trades["buyer"].isin(agents.loc[agents["adversary"] == "lazy", "agent"])]
+    assert lazy["proof"].any() and not lazy["proof"].all()  # both kinds of lazy solver trade
+    assert (lazy.loc[lazy["proof"], "proof_verified"] == False).all()  # noqa: E712
+    assert lazy.loc[~lazy["proof"], "proof_verified"].all()  # no proof, not caught by one
+    assert (
+        trades["proof_kind"] == np.where(trades["proof"], "quality+evaluation", "quality")
+    ).all()
+    assert result.rejected["reason"].eq("failed_quality_proof").any()
+
+
+def test_without_encryption_no_proof_runs_and_none_rejects():
+    result = _cheaters_run(crypto={"encryption": False})
+    trades = result.trades
+    assert len(trades) > 0 and not trades["fhe"].any()
+    assert (trades["proof_kind"] == "none").all() and trades["proof_verified"].all()
+    assert "failed_quality_proof" not in set(result.rejected["reason"])
+    detected = result.adversaries.groupby("adversary")["detected"].sum()
+    assert detected["lazy"] == 0 and detected["poisoner"] == 0
+    assert result.adversaries.groupby("adversary")["attempts"].sum()["poisoner"] > 0

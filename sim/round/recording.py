@@ -19,6 +19,7 @@ from sim.round.records import (
     Settlement,
     Slashing,
 )
+from sim.round.settlement import proofs
 
 if TYPE_CHECKING:
     from sim.round.state import ModelState
@@ -35,6 +36,12 @@ def record_trades(model: ModelState, rm: RoundMarket, settled: Settlement) -> No
         pd.array(~settled.lazy_caught[cols], dtype="boolean")
         if settled.verified
         else pd.array([pd.NA] * rows.size, dtype="boolean")
+    )
+    quality, evaluation = proofs(model, rm)
+    proof_kind = np.select(
+        [quality & evaluation[cols], evaluation[cols]],
+        ["quality+evaluation", "evaluation"],
+        "quality" if quality else "none",
     )
     model.trades.append(
         pd.DataFrame(
@@ -53,8 +60,9 @@ def record_trades(model: ModelState, rm: RoundMarket, settled: Settlement) -> No
                 "fee": tasks.fee[cols],
                 "true_cost": rm.cost[rows, cols],
                 "true_value": rm.value[rows, cols],
-                "fhe": rm.fhe[cols],
+                "fhe": np.full(rows.size, model.config.crypto.encryption),
                 "proof": rm.proof[cols],
+                "proof_kind": proof_kind,
                 "proof_verified": verified,
             }
         )

@@ -134,6 +134,7 @@ TRADE_COLUMNS = [
     "true_value",
     "fhe",
     "proof",
+    "proof_kind",
     "proof_verified",
 ]
 REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "buyer_price", "reason"]

@@ -113,13 +113,26 @@ def contract_violations(
     return reasons
 
 
+def proofs(model: ModelState, rm: RoundMarket) -> tuple[bool, np.ndarray]:
+    """Which ZK proofs the round's trades carry: quality (all or none), evaluation (by solver).
+
+    A proof needs the encrypted pipeline (``crypto.encryption``: without it there is no
+    FHE and no ZK) and a market rule that verifies; the evaluation proof also needs a solver
+    that can prove (``proof_capable``): a solver that cannot prove is never caught by one.
+    """
+    ver = model.config.incentives.verification
+    zk = model.config.crypto.encryption and model.regime.market.verifies
+    return zk and ver.quality_proof, zk & ver.evaluation_proof & rm.proof
+
+
 def verify(
     model: ModelState, rm: RoundMarket, allocated: Trades, reasons: dict[tuple[int, int], str]
 ) -> Verification:
     """Run the verification design on the allocated trades that passed the contract.
 
     Adds the reason of each trade it rejects to ``reasons``. A caught lazy solver's
-    delivery stands (its task client pays nothing for the model).
+    delivery stands (its task client pays nothing for the model). Proofs catch only where
+    :func:`proofs` says they run.
     """
     corps, solvers = rm.corporations, rm.solvers
     ver = model.config.incentives.verification
@@ -131,6 +144,7 @@ def verify(
         if (i, j) not in reasons
     ]
     audited = model.verification_rng.random(len(pairs)) < (ver.audit_rate if enabled else 0)
+    quality_proof, evaluation_proof = proofs(model, rm)
     flagged = _screened(model, rm) if enabled and ver.bid_screen else np.zeros((n, m), bool)
     attempts = dict.fromkeys(ADVERSARIES, 0)
     detected = dict.fromkeys(ADVERSARIES, 0)
@@ -148,8 +162,8 @@ def verify(
         why = None
         if seller == "sybil" and ver.identity_check:
             why = "failed_identity_check"
-        elif seller == "poisoner" and (ver.quality_proof or audit):
-            why = "failed_quality_proof" if ver.quality_proof else "failed_audit"
+        elif seller == "poisoner" and (quality_proof or audit):
+            why = "failed_quality_proof" if quality_proof else "failed_audit"
         elif flagged[i, j]:
             why = "failed_bid_screen"
         if why == "failed_bid_screen":
@@ -165,7 +179,7 @@ def verify(
             reasons[(i, j)] = why
         elif buyer == "lazy":
             attempts["lazy"] += 1
-            if ver.evaluation_proof or audit:
+            if evaluation_proof[j] or audit:
                 lazy_caught[j] = True  # the delivery stands; the task client pays nothing
                 caught_s[j] += 1
                 detected["lazy"] += 1
