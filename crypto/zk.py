@@ -1,6 +1,6 @@
 """Zero-knowledge proofs over committed datasets with ezkl (Halo2 + KZG over small ONNX graphs).
 
-Two circuits, both over a *private* dataset that the proof binds to its Poseidon commitment:
+Three circuits, all over a *private* dataset that the proof binds to its Poseidon commitment:
 
 * :func:`quality_circuit` proves public quality statistics of a dataset of shape
   ``(rows, features + 1)`` (features, then a 0/1 label column): the label sum and the number of
@@ -11,6 +11,9 @@ Two circuits, both over a *private* dataset that the proof binds to its Poseidon
 * :func:`logistic_circuit` proves that public logits are what a logistic-regression model
   ``x @ w + b`` (weights fixed in the circuit, hence in its verifying key) computes on a
   committed validation set.
+* :func:`agreement_circuit` proves how many rows of a labeled dataset carry the label a public
+  reference model predicts (:func:`agreement_graph`): flipped labels lower that count, so a
+  threshold on it (:func:`check_agreement`) detects label poisoning.
 
 The dataset input uses ezkl's ``"hashed"`` visibility: the circuit hashes the quantized input
 with Poseidon and exposes the hash as the first public instance, followed by the outputs
@@ -68,6 +71,7 @@ if TYPE_CHECKING:
     import onnx
 
 __all__ = [
+    "AGREEMENT_OUTPUT",
     "DEFAULT_INPUT_SCALE",
     "DEFAULT_MAX_LOGROWS",
     "LOGITS_OUTPUT",
@@ -78,6 +82,11 @@ __all__ = [
     "QualityStats",
     "SetupResult",
     "ZkUnavailableError",
+    "agreement_circuit",
+    "agreement_graph",
+    "agreement_reference",
+    "agreement_share",
+    "check_agreement",
     "check_quality",
     "logistic_circuit",
     "logistic_graph",
@@ -109,6 +118,9 @@ QUALITY_OUTPUTS = ("label_sum", "valid_rows")
 
 LOGITS_OUTPUT = "logits"
 """Public output of the logistic-regression circuit."""
+
+AGREEMENT_OUTPUT = "agree_rows"
+"""Public output of the reference-agreement circuit: rows whose label the reference predicts."""
 
 _INSTALL_HINT = "install the zk extra: pip install -e '.[zk]'"
 _DECOMP_BASE = 256
@@ -271,6 +283,68 @@ def logistic_graph(weights: Any, bias: float, *, opset: int = DEFAULT_OPSET) -> 
         "logistic_regression",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, [_BATCH_DIM, w.size])],
         [helper.make_tensor_value_info(LOGITS_OUTPUT, TensorProto.FLOAT, [_BATCH_DIM, 1])],
+        initializer=inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    onnx.checker.check_model(model, full_check=True)
+    return model
+
+
+def agreement_graph(weights: Any, bias: float, *, opset: int = DEFAULT_OPSET) -> onnx.ModelProto:
+    """Build the reference-agreement graph: rows whose label a public reference model predicts.
+
+    Input ``data`` has shape ``(batch_size, n_features + 1)``: features, then a 0/1 label.
+    Output ``agree_rows`` (shape ``(1, 1)``) counts the rows whose label equals the reference
+    prediction ``[x @ w + b > 0]``. Flipping labels moves that count toward
+    ``rows - agree_rows``, so a verifier that requires a share of agreement above a threshold
+    detects label poisoning with a power that grows with the flipped share (the weights are
+    fixed in the circuit, so its verifying key names the reference model).
+
+    Args:
+        weights: Reference weight vector of shape ``(n_features,)`` or ``(n_features, 1)``.
+        bias: Reference intercept.
+        opset: ONNX opset, 13 to 17.
+
+    Returns:
+        The checked ONNX model.
+
+    Raises:
+        ValueError: On malformed or non-finite parameters or an unsupported opset.
+    """
+    w, b = _logistic_params(weights, bias)
+    _check_opset(opset)
+    onnx = _import_onnx()
+    from onnx import TensorProto, helper, numpy_helper
+
+    n_features = w.size
+    float_ = TensorProto.FLOAT
+    inits = [
+        numpy_helper.from_array(np.arange(n_features, dtype=np.int64), "feature_idx"),
+        numpy_helper.from_array(np.array([n_features], dtype=np.int64), "label_idx"),
+        numpy_helper.from_array(w.reshape(-1, 1).astype(np.float32), "w"),
+        numpy_helper.from_array(np.array([b], dtype=np.float32), "b"),
+        numpy_helper.from_array(np.array(0.0, dtype=np.float32), "zero"),
+        numpy_helper.from_array(np.array(1.0, dtype=np.float32), "one"),
+    ]
+    nodes = [
+        helper.make_node("Gather", ["data", "feature_idx"], ["features"], axis=1),
+        helper.make_node("Gather", ["data", "label_idx"], ["labels"], axis=1),
+        helper.make_node("Gemm", ["features", "w", "b"], ["logits"]),
+        # prediction [logit > 0] as 1 - [logit <= 0] (LessOrEqual, as in quality_graph)
+        helper.make_node("LessOrEqual", ["logits", "zero"], ["not_positive_b"]),
+        helper.make_node("Cast", ["not_positive_b"], ["not_positive"], to=float_),
+        helper.make_node("Sub", ["one", "not_positive"], ["predicted"]),
+        # a 0/1 label agrees when |predicted - label| is 0
+        helper.make_node("Sub", ["predicted", "labels"], ["gap"]),
+        helper.make_node("Abs", ["gap"], ["abs_gap"]),
+        helper.make_node("Sub", ["one", "abs_gap"], ["agrees"]),
+        helper.make_node("ReduceSum", ["agrees"], [AGREEMENT_OUTPUT], keepdims=1),
+    ]
+    graph = helper.make_graph(
+        nodes,
+        "reference_agreement",
+        [helper.make_tensor_value_info("data", float_, [_BATCH_DIM, n_features + 1])],
+        [helper.make_tensor_value_info(AGREEMENT_OUTPUT, float_, [1, 1])],
         initializer=inits,
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
@@ -1163,3 +1237,110 @@ def logistic_circuit(
         input_scale=input_scale,
         max_logrows=max_logrows,
     )
+
+
+def agreement_reference(data: Any, weights: Any, bias: float) -> int:
+    """Rows whose label equals ``[x @ w + b > 0]``, in floating point (the circuit's definition).
+
+    Args:
+        data: Array of shape ``(rows, features + 1)``, the 0/1 label last.
+        weights: Reference weights.
+        bias: Reference intercept.
+    """
+    arr = _as_matrix(data)
+    w, b = _logistic_params(weights, bias)
+    if arr.shape[1] != w.size + 1:
+        raise ValueError(f"data needs {w.size} features and a label, got {arr.shape[1]} columns")
+    predicted = (arr[:, :-1] @ w + b > 0).astype(float)
+    return int((predicted == arr[:, -1]).sum())
+
+
+def agreement_circuit(
+    directory: str | os.PathLike[str],
+    weights: Any,
+    bias: float,
+    n_rows: int,
+    *,
+    calibration_data: Any | None = None,
+    name: str = "agreement",
+    input_scale: int = DEFAULT_INPUT_SCALE,
+    max_logrows: int = DEFAULT_MAX_LOGROWS,
+    seed: int = 0,
+) -> Circuit:
+    """Compile the reference-agreement circuit (see :func:`agreement_graph`).
+
+    Args:
+        directory: Work directory.
+        weights: Reference weights (fixed in the circuit and its verifying key).
+        bias: Reference intercept.
+        n_rows: Rows of the dataset.
+        calibration_data: Representative data; default: standard normal features and
+            random 0/1 labels.
+        name: File-name stem.
+        input_scale: Fixed-point scale (of inputs and weights).
+        max_logrows: Upper bound on ``logrows``.
+        seed: Seed of the default calibration data.
+
+    Returns:
+        The compiled circuit.
+
+    Raises:
+        ValueError: On invalid arguments or weights too large for the circuit's range.
+    """
+    w, b = _logistic_params(weights, bias)
+    _check_positive_int("n_rows", n_rows)
+    _check_scale(input_scale)
+    limit = _max_abs_value(int(input_scale), w.size)
+    if max(np.abs(w).max(), abs(b)) > limit:
+        raise ValueError(f"weights and bias must satisfy |v| <= {limit:g}")
+    model = agreement_graph(w, b)
+    if calibration_data is None:
+        rng = np.random.default_rng(seed)
+        calibration_data = np.c_[
+            rng.standard_normal((n_rows, w.size)), rng.integers(0, 2, size=n_rows)
+        ]
+    return Circuit(
+        model,
+        directory,
+        batch_size=n_rows,
+        calibration_data=calibration_data,
+        name=name,
+        input_scale=input_scale,
+        max_logrows=max_logrows,
+    )
+
+
+def agreement_share(proof: Proof, n_rows: int) -> float:
+    """The share of rows whose label the reference predicts, from an agreement proof.
+
+    Trust it only after :func:`verify` or :func:`check_agreement`.
+
+    Raises:
+        ValueError: If the proof does not carry the agreement output.
+    """
+    _check_positive_int("n_rows", n_rows)
+    if set(proof.outputs) != {AGREEMENT_OUTPUT}:
+        raise ValueError(f"not an agreement proof: outputs {sorted(proof.outputs)}")
+    return float(proof.outputs[AGREEMENT_OUTPUT].ravel()[0]) / n_rows
+
+
+def check_agreement(proof: Proof, circuit: Circuit, *, commitment: str, min_share: float) -> bool:
+    """Verifier's full check: the proof holds for ``commitment`` and enough labels agree.
+
+    Args:
+        proof: The prover's proof.
+        circuit: The agreement circuit (verifying key and SRS).
+        commitment: The published Poseidon commitment of the dataset.
+        min_share: Smallest acceptable share of rows whose label the reference predicts.
+
+    Returns:
+        True if the proof verifies and the agreement share is at least ``min_share``.
+
+    Raises:
+        ValueError: On a threshold outside ``[0, 1]``.
+    """
+    if not 0.0 <= min_share <= 1.0:
+        raise ValueError(f"min_share must be in [0, 1], got {min_share}")
+    if not verify(proof, circuit, commitment=commitment):
+        return False
+    return agreement_share(proof, circuit.batch_size) >= min_share

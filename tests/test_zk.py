@@ -362,3 +362,54 @@ def test_second_proof_regenerates_proving_key(logistic_circuit, logistic_proof, 
     finally:
         logistic_circuit.discard_proving_key()
     assert logistic_circuit.proving_key_path is None
+
+
+# Reference agreement: the label-poisoning check. A public reference model (fixed in the
+# circuit) predicts each committed row's label; the proof shows how many labels agree.
+REF_W, REF_B = np.array([1.0, -0.5, 0.25]), 0.1
+AGREE_ROWS = 16
+
+
+def _agreement_data(flipped: int, seed: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((AGREE_ROWS, REF_W.size))
+    near = np.abs(x @ REF_W + REF_B) < 0.1  # keep rows off the decision boundary, far more
+    x[near] += 0.3 * np.sign(REF_W)  # than the quantization step 2**-7
+    labels = (x @ REF_W + REF_B > 0).astype(float)
+    labels[:flipped] = 1 - labels[:flipped]
+    return np.c_[x, labels]
+
+
+@pytest.fixture(scope="module")
+def agreement_circuit(work):
+    circuit = zk.agreement_circuit(work / "agreement", REF_W, REF_B, AGREE_ROWS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", zk.InsecureSRSWarning)
+        zk.setup(circuit, srs_dir=work / "agreement-srs")
+    return circuit
+
+
+@pytest.mark.parametrize("flipped", [0, 4, 9])
+def test_agreement_proof_counts_the_labels_the_reference_predicts(agreement_circuit, flipped):
+    data = _agreement_data(flipped)
+    proof = zk.prove(agreement_circuit, data)
+    assert zk.agreement_reference(data, REF_W, REF_B) == AGREE_ROWS - flipped
+    assert zk.agreement_share(proof, AGREE_ROWS) == (AGREE_ROWS - flipped) / AGREE_ROWS
+    published = zk.poseidon_commitment(data, agreement_circuit.input_scale)
+    # a verifier requiring 75% agreement accepts the honest and the lightly poisoned data
+    assert zk.check_agreement(proof, agreement_circuit, commitment=published, min_share=0.75) == (
+        flipped <= 4
+    )
+    claimed = {zk.AGREEMENT_OUTPUT: np.array([[AGREE_ROWS]])}  # a poisoner claiming all agree
+    assert zk.verify(proof, agreement_circuit) and (
+        flipped == 0 or not zk.verify(proof, agreement_circuit, outputs=claimed)
+    )
+    other = zk.poseidon_commitment(_agreement_data(flipped, seed=4), 7)
+    assert not zk.check_agreement(proof, agreement_circuit, commitment=other, min_share=0.0)
+
+
+def test_agreement_refuses_bad_arguments(agreement_circuit):
+    with pytest.raises(ValueError, match="min_share"):
+        zk.check_agreement(None, agreement_circuit, commitment="0x0", min_share=1.5)
+    with pytest.raises(ValueError, match="3 features and a label"):
+        zk.agreement_reference(np.zeros((4, 3)), REF_W, REF_B)
