@@ -239,6 +239,19 @@ def quality_graph(n_features: int, bound: float, *, opset: int = DEFAULT_OPSET) 
     return model
 
 
+def _circuit_params(
+    weights: Any, bias: float, n_rows: int, input_scale: int
+) -> tuple[np.ndarray, float]:
+    """Checked weights and bias of a circuit with a fixed linear model on ``n_rows`` rows."""
+    w, b = _logistic_params(weights, bias)
+    _check_positive_int("n_rows", n_rows)
+    _check_scale(input_scale)
+    limit = _max_abs_value(int(input_scale), w.size)
+    if max(np.abs(w).max(), abs(b)) > limit:
+        raise ValueError(f"weights and bias must satisfy |v| <= {limit:g}")
+    return w, b
+
+
 def _logistic_params(weights: Any, bias: float) -> tuple[np.ndarray, float]:
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim == 2 and w.shape[1] == 1:
@@ -1219,12 +1232,7 @@ def logistic_circuit(
     Raises:
         ValueError: On invalid arguments or weights too large for the circuit's range.
     """
-    w, b = _logistic_params(weights, bias)
-    _check_positive_int("n_rows", n_rows)
-    _check_scale(input_scale)
-    limit = _max_abs_value(int(input_scale), w.size)
-    if max(np.abs(w).max(), abs(b)) > limit:
-        raise ValueError(f"weights and bias must satisfy |v| <= {limit:g}")
+    w, b = _circuit_params(weights, bias, n_rows, input_scale)
     model = logistic_graph(w, b)
     if calibration_data is None:
         calibration_data = np.random.default_rng(seed).standard_normal((n_rows, w.size))
@@ -1269,17 +1277,9 @@ def agreement_circuit(
 ) -> Circuit:
     """Compile the reference-agreement circuit (see :func:`agreement_graph`).
 
-    Args:
-        directory: Work directory.
-        weights: Reference weights (fixed in the circuit and its verifying key).
-        bias: Reference intercept.
-        n_rows: Rows of the dataset.
-        calibration_data: Representative data; default: standard normal features and
-            random 0/1 labels.
-        name: File-name stem.
-        input_scale: Fixed-point scale (of inputs and weights).
-        max_logrows: Upper bound on ``logrows``.
-        seed: Seed of the default calibration data.
+    Arguments as :func:`logistic_circuit`, with ``weights`` and ``bias`` the reference model
+    and ``calibration_data`` (default: standard normal features and random 0/1 labels) of
+    shape ``(n_rows, features + 1)``.
 
     Returns:
         The compiled circuit.
@@ -1287,12 +1287,7 @@ def agreement_circuit(
     Raises:
         ValueError: On invalid arguments or weights too large for the circuit's range.
     """
-    w, b = _logistic_params(weights, bias)
-    _check_positive_int("n_rows", n_rows)
-    _check_scale(input_scale)
-    limit = _max_abs_value(int(input_scale), w.size)
-    if max(np.abs(w).max(), abs(b)) > limit:
-        raise ValueError(f"weights and bias must satisfy |v| <= {limit:g}")
+    w, b = _circuit_params(weights, bias, n_rows, input_scale)
     model = agreement_graph(w, b)
     if calibration_data is None:
         rng = np.random.default_rng(seed)
