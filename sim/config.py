@@ -36,11 +36,13 @@ class ConfigError(ValueError):
 
     Attributes:
         key: the dotted key at fault.
+        reason: what is wrong with it (the line without the key).
     """
 
     def __init__(self, key: str, message: str) -> None:
         super().__init__(f"{key}: {message}")
         self.key = key
+        self.reason = message
 
 
 Check = Callable[[Any], str | None]
@@ -165,6 +167,18 @@ class MarketConfig:
             lo, hi = getattr(self, f"{name}_low"), getattr(self, f"{name}_high")
             if lo > hi:
                 raise ConfigError(f"market.{name}_low", f"must be <= market.{name}_high ({hi})")
+
+    def congested(self, solvers: int) -> tuple[float, float]:
+        """Multipliers of each solver's processing cost and of task fees with ``solvers`` active.
+
+        ``effort``: cost ``x solvers^congestion``, fees unchanged; ``fee_dilution``: cost
+        unchanged, fees ``x solvers^-congestion``; ``(1, 1)`` without congestion or solvers.
+        """
+        if self.congestion <= 0 or solvers <= 0:
+            return 1.0, 1.0
+        if self.congestion_model == "effort":
+            return solvers**self.congestion, 1.0
+        return 1.0, solvers**-self.congestion
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,10 @@ MEASURES = [
 ]
 
 
+#: The measures compared with the reference regime, paired by seed, and their short names.
+COMPARED = {"initial_sharing": "sharing", "competitor_volume": "competitors", "welfare": "welfare"}
+
+
 def _regimes(value: tuple[str, ...]) -> str | None:
     allowed = regimes.available()
     if value and set(value) <= set(allowed) and len(set(value)) == len(value):
@@ -192,10 +196,8 @@ class IntentVsYuma(Study):
         reference = _reference(names)
         first = next(n for n in names if n != reference)
         rows = []
-        named = {"initial_sharing": "sharing", "competitor_volume": "competitors",
-                 "welfare": "welfare"}  # fmt: skip
-        for measure, name in named.items():
-            diff = seeds.loc[first, measure] - seeds.loc[reference, measure]
+        for measure, name in COMPARED.items():
+            diff = _paired(seeds, first, reference, measure)
             quantity = f"{name}: {first} - {reference}"
             rows += [{"quantity": quantity, "seed": s, "value": v} for s, v in diff.items()]
         return pd.DataFrame(rows)
@@ -227,12 +229,18 @@ def summarize(rounds: pd.DataFrame, reference: str | None = None) -> pd.DataFram
         row = {"regime": regime, "seeds": len(mine)}
         for measure in MEASURES:
             row[measure], row[f"{measure}_ci"] = _mean_ci(mine[measure])
-        for measure in ("initial_sharing", "competitor_volume", "welfare"):
-            paired = mine[measure] - seeds.loc[reference][measure].reindex(mine.index)
+        for measure in COMPARED:
+            paired = _paired(seeds, regime, reference, measure)
             row[f"{measure}_vs_ref"], row[f"{measure}_vs_ref_ci"] = _mean_ci(paired)
         row["answer"] = _answer(regime, row, reference)
         rows.append(row)
     return pd.DataFrame(rows).set_index("regime").round(3)
+
+
+def _paired(seeds: pd.DataFrame, regime: str, reference: str, measure: str) -> pd.Series:
+    """Per seed, ``regime``'s measure less the reference's (seeds of ``regime``)."""
+    mine = seeds.loc[regime, measure]
+    return mine - seeds.loc[reference, measure].reindex(mine.index)
 
 
 def _reference(names: list[str]) -> str:

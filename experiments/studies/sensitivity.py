@@ -102,13 +102,13 @@ class SensitivityConfig:
         """
         tested = studies.get(self.of)
         data = {**tested.verdict_runs, **dict(self.study), "kind": self.of}
-        if "workers" in {f.name for f in dataclasses.fields(studies.get(self.of).Config)}:
+        if "workers" in {f.name for f in dataclasses.fields(tested.Config)}:
             data["workers"] = 1
         try:
             inner = studies.load(data)
         except ConfigError as exc:
             key = exc.key.removeprefix("study.")
-            raise ConfigError(f"study.study.{key}", str(exc).split(": ", 1)[1]) from None
+            raise ConfigError(f"study.study.{key}", exc.reason) from None
         tested.check_verdict(inner)
         return inner
 
@@ -133,7 +133,7 @@ def _point(config: SimConfig, inner: Any, values: dict[str, float], where: str) 
             studies.get(inner.kind).check_verdict(inner)
         return with_values(config, rest), inner
     except ConfigError as exc:
-        raise ConfigError(where, f"{exc.key}: {str(exc).split(': ', 1)[1]}") from None
+        raise ConfigError(where, f"{exc.key}: {exc.reason}") from None
 
 
 def _verdict(job: tuple[SimConfig, Any, dict]) -> pd.DataFrame:

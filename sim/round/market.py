@@ -35,11 +35,9 @@ def draw_market(model: ModelState) -> RoundMarket:
     quality = np.array([c.quality for c in corps])
     true_quality = np.array([c.true_quality for c in corps])
     proc_cost = np.array([s.processing_cost for s in solvers])
-    if cfg.market.congestion > 0 and m > 0:  # rivals crowd each solver (Chitra et al. 2024)
-        if cfg.market.congestion_model == "effort":  # more effort to win and serve an order
-            proc_cost = proc_cost * m**cfg.market.congestion
-        else:  # fee_dilution: each solver's clients pay less
-            tasks = dataclasses.replace(tasks, fee=tasks.fee * m**-cfg.market.congestion)
+    effort, dilution = cfg.market.congested(m)  # rivals crowd each solver (Chitra et al. 2024)
+    proc_cost = proc_cost * effort
+    tasks = dataclasses.replace(tasks, fee=tasks.fee * dilution)
     # solvers value data net of the revenue share they will pay back on the fees
     keep = 1 - cfg.incentives.revenue_share if model.regime.rewards.shares_revenue else 1
     believed = keep * quality[:, None] * tasks.fee[None, :] - proc_cost[None, :]

@@ -195,9 +195,7 @@ def _screened(model: ModelState, rm: RoundMarket) -> np.ndarray:
     """
     market, ver = model.config.market, model.config.incentives.verification
     typical = model.seconds_per_unit * (market.compute_price_low + market.compute_price_high) / 2
-    m = len(rm.solvers)
-    if market.congestion > 0 and market.congestion_model == "effort" and m > 0:
-        typical *= m**market.congestion
+    typical *= market.congested(len(rm.solvers))[0]
     estimate = rm.quality[:, None] * rm.tasks.fee[None, :] - typical
     return (rm.reported.bid_matrix() < (1 - ver.screen_margin) * estimate) & (estimate > 0)
 
