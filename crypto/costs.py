@@ -5,8 +5,8 @@ default in simulations: ``configs/calibration/default.json``). :class:`CostModel
 reference alternative, whose parameters are single measurements taken on the reference
 machine (2 cores, TenSEAL 0.3.18, ezkl 23.0.5):
 
-* encrypted logistic-regression training (CKKS, N=8192, depth 6, 9 features): 0.074 s per
-  row per epoch;
+* encrypted logistic-regression training (CKKS ``train_precise``, N=16384, depth 6, 9 features):
+  0.18 s per row per epoch;
 * an ezkl proof of a logistic-regression evaluation (16 inputs, batch 256, logrows 15):
   5.2 s per proof, one proof per data unit.
 
@@ -34,7 +34,7 @@ class CostModel:
         plain_seconds_per_row_epoch: plaintext training time per row per epoch (no FHE).
     """
 
-    fhe_seconds_per_row_epoch: float = 0.074
+    fhe_seconds_per_row_epoch: float = 0.18
     rows_per_unit: int = 100
     epochs: int = 5
     proof_seconds_per_unit: float = 5.2

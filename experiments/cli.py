@@ -33,8 +33,9 @@ commands:
   bench [--out FILE] [--quick] [--scale] [--sizes NxM,...] [--rounds R] [--time-limit S]
                          speed benchmarks, written as a JSON report; --scale: only whole
                          rounds by market size (and sweep throughput); `bench -h`: options
-  calibrate [--out DIR] [--quick] [--repeats N]
-                         run real jobs, fit cost models, write calibration.json and plots
+  calibrate [--out DIR] [--quick] [--repeats N] [--detection [--rows N] [--trials N]]
+                         run real jobs, fit cost models, write calibration.json and plots;
+                         --detection: run attacks against the real proofs, write detection.json
 
 examples:
   intentlab run
@@ -468,10 +469,19 @@ def calibrate_command(args: Sequence[str]) -> int:
     parser.add_argument("--out", type=Path, default=Path("results/calibration") / stamp)
     parser.add_argument("--quick", action="store_true", help="a small grid, a smoke run")
     parser.add_argument("--repeats", type=int, default=1, help="measurements per grid point")
+    parser.add_argument(
+        "--detection",
+        action="store_true",
+        help="measure the verification designs' detection instead of costs",
+    )
+    parser.add_argument("--rows", type=int, default=32, help="--detection: rows per proof")
+    parser.add_argument("--trials", type=int, default=30, help="--detection: proofs per point")
     options = parser.parse_args(list(args))
     if options.repeats < 1:
         print("intentlab calibrate: error: --repeats must be >= 1", file=sys.stderr)
         return 2
+    if options.detection:
+        return _calibrate_detection(options)
     from crypto.calibration import Calibration
     from experiments import studies
     from experiments.studies.calibration import CalibrationStudyConfig, fitted, measure
@@ -493,6 +503,28 @@ def calibrate_command(args: Sequence[str]) -> int:
         for target, f in targets.items():
             print(f"{kind:12s} {target:12s} R² {f.r2:.3f}  n={f.n}  terms: {', '.join(f.terms)}")
     print(f"calibration: {options.out}")
+    return 0
+
+
+def _calibrate_detection(options) -> int:
+    """``intentlab calibrate --detection``: the detection study with the default data."""
+    from experiments import studies
+    from sim import ConfigError, SimConfig
+
+    try:
+        config = studies.load({"kind": "detection", "rows": options.rows,
+                               "trials": 3 if options.quick else options.trials})  # fmt: skip
+    except ConfigError as exc:
+        print(f"intentlab calibrate: error: {exc}", file=sys.stderr)
+        return 2
+    if options.out.exists() and not options.out.is_dir():
+        print(f"intentlab calibrate: error: --out {options.out} is a file", file=sys.stderr)
+        return 2
+    study = studies.get("detection")
+    tables = study.run(SimConfig(), config, progress=True)
+    studies.save(options.out, tables, config)
+    print(study.summary(tables).to_string())
+    print(f"detection: {options.out / 'detection.json'}")
     return 0
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import mechanisms
 from agents.strategies import STRATEGIES, strategy_names
 from crypto.costs import CalibratedCostModel, CostModel
+from crypto.detection import DetectionTable
 from mechanisms.base import is_number
 from mechanisms.market import MAX_MAGNITUDE
 from mechanisms.yuma import BOND_NORMALIZATION
@@ -393,13 +394,19 @@ class StakingConfig:
 class VerificationConfig:
     """The verification design: which checks run on each trade.
 
+    Whether a proof rejects is drawn from the measured ``detection`` table
+    (:class:`crypto.detection.DetectionTable`, written by ``intentlab calibrate
+    --detection``): a poisoner's rejection rate at its share of flipped labels, a lazy
+    solver's at random weights, and an honest agent's false-positive rate.
+
     Attributes:
-        quality_proof: sellers prove in ZK that their committed data meets the claimed
-            quality (catches poisoners).
-        evaluation_proof: solvers prove in ZK that they trained and evaluated as claimed
-            (catches lazy solvers).
+        quality_proof: sellers prove in ZK the agreement of their committed labels with a
+            public reference model (catches poisoners at the measured rate).
+        evaluation_proof: solvers prove in ZK their delivered model's accuracy on the buyer's
+            committed held-out rows (catches lazy solvers at the measured rate).
+        detection: the detection table (a relative path is taken from the project directory).
         audit_rate: probability that a trade is audited (re-executed); an audit catches a
-            poisoner or a lazy solver.
+            poisoner or a lazy solver (modelled: re-execution is assumed exact).
         identity_check: corporations attest a unique legal identity (catches Sybils).
         bid_screen: bids are screened against the public fee and cost model (catches
             colluders; may flag honest low bidders).
@@ -409,10 +416,36 @@ class VerificationConfig:
 
     quality_proof: bool = param(True)
     evaluation_proof: bool = param(True)
+    detection: str = param("configs/calibration/detection.json")
     audit_rate: float = param(0.0, between(0, 1))
     identity_check: bool = param(False)
     bid_screen: bool = param(False)
     screen_margin: float = param(0.2, between(0, 1))
+
+    def __post_init__(self) -> None:
+        if self.quality_proof or self.evaluation_proof:
+            try:
+                self.detection_table()
+            except (OSError, ValueError) as exc:
+                raise ConfigError("incentives.verification.detection", f"{exc}") from None
+
+    def detection_table(self) -> DetectionTable:
+        """The measured detection table (read once per file version).
+
+        Raises:
+            OSError: if the file cannot be read.
+            ValueError: if it is damaged or lacks a measurement the enabled proofs need.
+        """
+        path = Path(self.detection)
+        table = DetectionTable.load(path if path.is_absolute() else PROJECT_DIR / path)
+        needed = [("quality_proof", "label_flip")] if self.quality_proof else []
+        if self.evaluation_proof:
+            needed += [("evaluation_proof", "honest"), ("evaluation_proof", "random")]
+        have = {(p.design, p.attack) for p in table.points}
+        missing = [f"{d}/{a}" for d, a in needed if (d, a) not in have]
+        if missing:
+            raise ValueError(f"{self.detection}: no measurement of {', '.join(missing)}")
+        return table
 
 
 @dataclass(frozen=True)
@@ -508,15 +541,18 @@ class GroundTruthConfig:
         max_jobs_per_round: at most this many real jobs per round.
         time_limit: wall seconds per job before it is killed and recorded as failed.
         memory_limit_mb: address-space limit per job.
+        workers: jobs running at once in the background while the rounds go on (each in its
+            own worker process); the ground-truth table waits for them.
     """
 
     rate: float = param(0.0, between(0, 1))
     scale: float = param(0.01, between(0, open_lo=True))
-    kinds: tuple[str, ...] = param(("commit", "train_plain"), _job_kinds)
+    kinds: tuple[str, ...] = param(("pipeline",), _job_kinds)
     features: int = param(8, between(1))
     max_jobs_per_round: int = param(2, between(1))
     time_limit: float = param(120.0, between(0, open_lo=True))
     memory_limit_mb: int = param(4096, between(64))
+    workers: int = param(1, between(1))
 
 
 @dataclass(frozen=True)
@@ -534,7 +570,7 @@ class CryptoConfig:
     cost_source: str = param("calibration", one_of("calibration", "reference"))
     calibration: str = param("configs/calibration/default.json")
     features: int = param(9, between(1))
-    fhe_seconds_per_row_epoch: float = param(0.074, between(0))
+    fhe_seconds_per_row_epoch: float = param(0.18, between(0))
     rows_per_unit: int = param(100, between(1))
     epochs: int = param(5, between(1))
     proof_seconds_per_unit: float = param(5.2, between(0))

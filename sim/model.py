@@ -65,13 +65,15 @@ class MarketModel(mesa.Model):
         self.clock = StageClock()
         self.issued = 0.0
         self.trades: list[pd.DataFrame] = []
-        self.measurements: list[dict] = []
+        self.measurements: list[dict] = []  # joined ground-truth jobs, in submission order
+        self.ground_truth_jobs = work.GroundTruthJobs(config.crypto.ground_truth.workers)
         # Ground-truth sampling, verification, valuation and validators draw from their own
         # streams, derived from the seed, so that they do not shift the market's draws:
         # both incentive regimes see the same population and tasks until agents' choices
         # differ.
         self.ground_truth_rng = np.random.default_rng([config.seed, 0x67745F])
         self.verification_rng = np.random.default_rng([config.seed, 0x766572])
+        self.detection_rng = np.random.default_rng([config.seed, 0x646574])
         self.valuation_rng = np.random.default_rng([config.seed, 0x76616C])
         self.validator_rng = np.random.default_rng([config.seed, 0x76616C6964])
         self.rejected: list[pd.DataFrame] = []
@@ -116,7 +118,7 @@ class MarketModel(mesa.Model):
             accuracy = work.train_models(self, rm, settled)
         with stage("work"):
             work.execute(self, rm, settled)
-            gt_jobs = work.run_ground_truth(self, rm, settled.trades)
+            real = work.run_ground_truth(self, rm, settled)
 
         with stage("rewards"):
             rewards = enforcement.mint_rewards(self, rm, settled, accuracy)
@@ -130,13 +132,15 @@ class MarketModel(mesa.Model):
             exited = adaptation.adapt(self, rm, settled, rewards, slashing, money)
 
         with stage("records"):
-            recording.record_trades(self, rm, settled)
+            recording.record_trades(self, rm, settled, real)
             recording.record_adversaries(self, rm, settled, slashing, extracted)
         with stage("optimum"):
             welfare = recording.realized_welfare(rm, settled)
             optimal = recording.optimal_welfare(self, rm, welfare)
         with stage("records"):
-            observed = Observations(entered, exited, accuracy, gt_jobs, extracted, welfare, optimal)
+            observed = Observations(
+                entered, exited, accuracy, len(real), extracted, welfare, optimal
+            )
             row = recording.round_row(self, rm, outcome, settled, rewards, slashing, observed)
             self.datacollector.add_table_row("rounds", dataclasses.asdict(row))
             self.ledger.check(issued=self.issued)
@@ -162,7 +166,12 @@ class MarketModel(mesa.Model):
         return recording.concat(self.adversaries, ADVERSARY_COLUMNS)
 
     def ground_truth_frame(self) -> pd.DataFrame:
-        """One row per real job run so far, with its measurement."""
+        """One row per real job started so far, with its measurement, in the order started.
+
+        Waits for the jobs still running in the background (:class:`sim.round.work.
+        GroundTruthJobs`) and stops their threads.
+        """
+        self.measurements.extend(self.ground_truth_jobs.join())
         frames = [pd.DataFrame(self.measurements)] if self.measurements else []
         return recording.concat(frames, GT_COLUMNS)
 

@@ -56,7 +56,9 @@ class RunResult:
         rejected: one row per trade the settlement step rejected, with the reason.
         adversaries: per round and adversary kind: cheating trades, detections, slashed
             tokens and value extracted.
-        ground_truth: one row per trade also run as a real job, with its measurement (wall
+        ground_truth: one row per trade also run as a real job, with its measurement, in
+            the order the jobs were started: for a ``pipeline`` job also the seconds of each
+            stage (``seconds_<stage>``), ``proof_verified`` and ``heldout_accuracy`` (wall
             times differ between runs; every other table is reproducible).
         config: the configuration that produced it.
     """

@@ -96,7 +96,7 @@ def test_calibrated_cost_model_prices_a_unit(tmp_path):
     config = SimConfig.from_dict({"crypto": {"calibration": str(path)}})
     assert config.crypto.cost_model().seconds_per_unit() == pytest.approx(expected)
     reference = SimConfig.from_dict({"crypto": {"cost_source": "reference"}})
-    assert reference.crypto.cost_model().seconds_per_unit() == pytest.approx(0.074 * 100 * 5 + 5.2)
+    assert reference.crypto.cost_model().seconds_per_unit() == pytest.approx(0.18 * 100 * 5 + 5.2)
     only_train = tmp_path / "train.json"
     only_train.write_text(fit(synthetic(kind="fhe_train")).to_json())
     with pytest.raises(ConfigError, match="no fit for zk_prove"):

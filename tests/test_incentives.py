@@ -11,7 +11,7 @@ from sim.incentives import BetaReputation
 from sim.ledger import MINT, STAKE
 from sim.regimes import YumaBonds
 from sim.round.records import Trades
-from tests.conftest import tiny_config
+from tests.conftest import perfect_detection, tiny_config
 
 NO_CHECKS = {
     "quality_proof": False,
@@ -71,7 +71,10 @@ def _adversary_totals(kind, design, rounds=10, seed=1):
         rounds=rounds,
         market={"proof_capable_prob": 1.0},  # every solver can prove (else proofs miss some)
         agents={"adversaries": {kind: share}},
-        incentives={"verification": {**NO_CHECKS, **design}, "staking": {"corporation_stake": 20}},
+        incentives={
+            "verification": {**NO_CHECKS, **design, "detection": perfect_detection()},
+            "staking": {"corporation_stake": 20},
+        },
     )
     result = sim.run(cfg)
     table = result.adversaries.groupby("adversary")[["attempts", "detected", "extracted"]].sum()
@@ -108,7 +111,10 @@ def test_caught_cheaters_lose_stake_reputation_and_trades():
             rounds=8,
             market={"proof_capable_prob": 1.0},
             agents={"adversaries": {"poisoner": 0.4, "lazy": 0.4}},
-            incentives={"staking": {"corporation_stake": 20}},
+            incentives={
+                "staking": {"corporation_stake": 20},
+                "verification": {"detection": perfect_detection()},  # sound proofs
+            },
         )
     )
     for _ in range(model.config.rounds):
@@ -132,7 +138,10 @@ def test_reputation_threshold_keeps_caught_solvers_out():
         rounds=10,
         market={"proof_capable_prob": 1.0},
         agents={"adversaries": {"lazy": 0.4}},
-        incentives={"reputation": {"min_to_bid": 0.45}},
+        incentives={
+            "reputation": {"min_to_bid": 0.45},
+            "verification": {"detection": perfect_detection()},
+        },
     )
     model = MarketModel(cfg)
     for _ in range(cfg.rounds):
@@ -414,6 +423,7 @@ def _cheaters_run(**sections):
         "rounds": 8,
         "market": {"n_corporations": 30, "n_solvers": 10, "proof_capable_prob": 0.5},
         "agents": {"adversaries": {"poisoner": 0.3, "lazy": 0.5}},
+        "incentives": {"verification": {"detection": perfect_detection()}},
     }
     for key, value in sections.items():
         data[key] = {**data.get(key, {}), **value}

@@ -104,9 +104,9 @@ def test_bad_games_are_refused():
 
 
 def test_per_pair_and_unit_markets_learn_on_both_sides():
-    game = _game("dutch", (6, 2), rounds=6, market="per_pair", params={"factors": 5, "eta": 1.0})
+    game = _game("dutch", (8, 3), rounds=6, market="per_pair", params={"factors": 5, "eta": 1.0})
     history = play(game)
-    assert list(history.sides) == ["sell"] * 6 + ["buy"] * 2
+    assert list(history.sides) == ["sell"] * 8 + ["buy"] * 3
     assert np.isfinite(history.truthful_efficiency).any()
     unit = play(
         _game("mcafee", 3, rounds=30, market="unit_double", params={"factors": 5, "eta": 1.0})

@@ -9,7 +9,7 @@ import sim
 from agents import Corporation, Solver
 from sim import MarketModel, SimConfig
 from sim.ledger import STAKE, TREASURY
-from tests.conftest import tiny_config
+from tests.conftest import money_created, tiny_config
 
 ROUND_COLUMNS = (
     "round mechanism incentives welfare optimal_welfare efficiency price volume "
@@ -34,7 +34,10 @@ def test_run_produces_documented_tables(tiny):
     assert ((reputation > 0) & (reputation < 1)).all()
     assert reputation.iloc[-1] > reputation.iloc[0]  # verified trades build reputation
     assert (result.rounds["gt_jobs"] == 0).all()  # no ground-truth jobs yet
-    assert result.trades["proof_verified"].all()  # every delivery verified, nobody cheats
+    # nobody cheats: a delivery fails verification only as a measured false positive
+    unverified = int((~result.trades["proof_verified"]).sum())
+    assert unverified <= result.rounds["false_positives"].sum()
+    assert (result.adversaries["detected"] == 0).all()
     assert {"corporation", "solver", "validator"} == set(result.agents["kind"])
     accuracy = result.rounds["model_accuracy"]
     assert ((accuracy > 0.3) & (accuracy < 1)).all()
@@ -68,7 +71,7 @@ def test_same_seed_same_files_other_seed_other_results(tmp_path):
 )
 def test_no_executed_trade_violates_an_intent(overrides):
     model = MarketModel(
-        tiny_config(rounds=12, market={"intent": {"require_proof_prob": 0.6}}, **overrides)
+        tiny_config(rounds=20, market={"intent": {"require_proof_prob": 0.6}}, **overrides)
     )
     kinds = model.config.market.task_kinds
     checked = 0
@@ -90,7 +93,7 @@ def test_no_executed_trade_violates_an_intent(overrides):
             )
             assert why is None, why
             checked += 1
-    assert checked > 20
+    assert checked > 15
 
 
 class Rogue(mechanisms.Mechanism):
@@ -134,12 +137,10 @@ def test_ledger_conserves_money_and_tokens_over_a_run():
     ledger = model.ledger
     # Independent accounting: agents entered with their endowment; money only came in as
     # task fees and left as compute costs, i.e. the trades' true values; prices and
-    # revenue shares cancel.
+    # revenue shares cancel. A model a proof rejected (a false positive here) earns no fee
+    # but still paid its compute.
     market_agents = agents[agents["kind"] != "validator"]  # validators hold no money
-    expected_money = (
-        cfg.market.money_endowment * len(market_agents)
-        + (trades["true_value"] * trades["units"]).sum()
-    )
+    expected_money = cfg.market.money_endowment * len(market_agents) + money_created(trades)
     agent_money = agents["money"].sum() + ledger.balance("money", TREASURY)
     assert agent_money == pytest.approx(expected_money, rel=1e-9)
     # Tokens exist only as emissions and stakes.

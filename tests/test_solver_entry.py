@@ -15,7 +15,7 @@ from experiments.studies.solver_entry import counts, free_entry, optimum, profit
 from sim import ConfigError, SimConfig
 from sim.model import MarketModel
 from sim.runner import run
-from tests.conftest import tiny_config
+from tests.conftest import perfect_detection, tiny_config
 from tests.study_contract import TINY_MARKET, assert_tables_equal, compose_config
 
 # ---------------------------------------------------------------- free entry, optima
@@ -180,7 +180,10 @@ def test_a_bad_congestion_model_is_a_one_line_config_error():
 
 @pytest.mark.parametrize("price", [0.05, 0.0])
 def test_profit_with_tokens_adds_their_value(price):
-    config = tiny_config(incentives={"token_price": price})
+    # sound proofs: nobody is slashed, so tokens are only what was minted
+    config = tiny_config(
+        incentives={"token_price": price, "verification": {"detection": perfect_detection()}}
+    )
     result = run(config)
     measured = profits(result)
     solvers = result.agents[result.agents["kind"] == "solver"]

@@ -11,7 +11,7 @@ from sim.model import MarketModel
 from sim.round import adaptation, enforcement, market, recording, settlement, work
 from sim.round.records import Observations, RoundMarket, Trades
 from sim.tasks import Tasks
-from tests.conftest import tiny_config
+from tests.conftest import perfect_detection, tiny_config
 
 COST = np.array([[1.0, 2.0], [1.5, 1.0]])
 VALUE = np.array([[3.0, 3.5], [2.5, 3.0]])
@@ -22,9 +22,12 @@ def two_by_two(**overrides) -> tuple[MarketModel, RoundMarket]:
     and 1, truthful reports equal to the true costs and values, every pair allowed."""
     agents = {"corporation_arrival_rate": 0.0, "solver_arrival_rate": 0.0}
     population = {"n_corporations": 2, "n_solvers": 2, "n_industries": 2}
+    incentives = overrides.pop("incentives", {})
+    verification = {"detection": perfect_detection(), **incentives.pop("verification", {})}
     config = tiny_config(
         market={**population, **overrides.pop("market", {})},
         agents={**agents, **overrides.pop("agents", {})},
+        incentives={**incentives, "verification": verification},  # sound proofs
         **overrides,
     )
     model = MarketModel(config)
@@ -108,6 +111,7 @@ def test_settlement_rejects_a_buyer_that_cannot_pay():
 
 def test_verification_catches_a_poisoner_by_its_quality_proof():
     model, rm = two_by_two()
+    rm = rm._replace(true_quality=np.array([0.3, 0.9]))  # corporation 0 claims 0.8
     rm.corporations[0].adversary = "poisoner"
     alloc = DIAGONAL.copy()
     reasons: dict = {}
@@ -125,7 +129,7 @@ def test_work_stage_trains_models_and_moves_fees_and_compute_costs():
     work.execute(model, rm, settled)
     fees = rm.tasks.fee * (rm.quality @ settled.accepted)
     np.testing.assert_allclose(money(model, rm.solvers) - before, fees - 5 * rm.processing_cost)
-    assert work.run_ground_truth(model, rm, settled.trades) == 0  # rate 0: no real job
+    assert work.run_ground_truth(model, rm, settled).size == 0  # rate 0: no real job
 
 
 def test_enforcement_mints_the_emission_slashes_and_updates_reputation():
@@ -196,7 +200,7 @@ def test_records_stage_writes_the_round_row_from_the_stages_results():
     assert row.efficiency <= 1.0
     assert row.price == 2.0 and row.volume == 10.0 and row.trades == 2
     assert row.model_accuracy == pytest.approx(0.7)
-    recording.record_trades(model, rm, settled)
+    recording.record_trades(model, rm, settled, np.zeros(0, int))
     trades = model.trades_frame()
     assert list(trades["units"]) == [5.0, 5.0] and set(trades["price"]) == {2.0}
 

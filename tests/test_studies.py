@@ -12,7 +12,7 @@ from experiments import studies
 from experiments.run import resolve
 from sim import ConfigError, MarketModel
 from sim.ledger import TREASURY
-from tests.conftest import tiny_config
+from tests.conftest import money_created, perfect_detection, tiny_config
 from tests.study_contract import TINY_MARKET, StudyContract, compose_config, shipped
 
 
@@ -38,6 +38,10 @@ class TestLearningContract(StudyContract):
 
 class TestCalibrationContract(StudyContract):
     kind = "calibration"
+
+
+class TestDetectionContract(StudyContract):
+    kind = "detection"
 
 
 class TestSolverEntryContract(StudyContract):
@@ -74,7 +78,8 @@ def test_mechanism_runs_in_the_simulation_and_the_books_balance(name, homogeneou
         # no minimum prices and no fee shared back: reports are the true values, so VCG's
         # allocation is the planner's
         market={"homogeneous": homogeneous, "intent": {"min_price_high": 0.0}},
-        incentives={"revenue_share": 0.0},
+        # sound proofs: no false positive takes a trade of the planner's allocation away
+        incentives={"revenue_share": 0.0, "verification": {"detection": perfect_detection()}},
     )
     model = MarketModel(cfg)
     for _ in range(cfg.rounds):
@@ -84,9 +89,7 @@ def test_mechanism_runs_in_the_simulation_and_the_books_balance(name, homogeneou
     assert (rounds["welfare"] <= rounds["optimal_welfare"] + 1e-6).all()
     # money in the market = endowments + realized value; the treasury holds the protocol's share
     market_agents = (agents["kind"] != "validator").sum()  # validators hold no money
-    expected = (
-        cfg.market.money_endowment * market_agents + (trades["true_value"] * trades["units"]).sum()
-    )
+    expected = cfg.market.money_endowment * market_agents + money_created(trades)
     held = agents["money"].sum() + model.ledger.balance("money", TREASURY)
     assert held == pytest.approx(expected, rel=1e-9)
     assert model.ledger.balance("money", TREASURY) == pytest.approx(

@@ -15,6 +15,7 @@ Public surface::
 from experiments.studies import (
     adversaries,
     calibration,
+    detection,
     fhe_overhead,
     intent_vs_yuma,
     learning,
@@ -41,6 +42,7 @@ __all__ = [
     "available",
     "calibration",
     "config_record",
+    "detection",
     "execute",
     "fhe_overhead",
     "get",

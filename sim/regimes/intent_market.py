@@ -70,7 +70,7 @@ class DataValueRewards(RewardRule):
         tokens_c, tokens_s, tokens_v = rewards.corporations, rewards.solvers, rewards.validators
         if score.sum() > 0:
             tokens_c = emission * inc.shares.data_providers * score / score.sum()
-        work = np.where(settled.lazy_caught, 0.0, settled.bought)
+        work = np.where(settled.model_rejected, 0.0, settled.bought)
         work = work * model.reputation.value([s.unique_id for s in solvers])
         if work.sum() > 0:
             tokens_s = emission * inc.shares.solvers * work / work.sum()

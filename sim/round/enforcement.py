@@ -88,7 +88,7 @@ def update_reputation(model: ModelState, rm: RoundMarket, settled: Settlement) -
     )
     model.reputation.update(
         [s.unique_id for s in rm.solvers],
-        np.bincount(trades.buyers, minlength=len(rm.solvers)) * ~settled.lazy_caught,
+        np.bincount(trades.buyers, minlength=len(rm.solvers)) * ~settled.model_rejected,
         settled.caught_solvers,
     )
 
@@ -119,7 +119,7 @@ def extracted(
     out = dict.fromkeys(ADVERSARIES, 0.0)
     gap = (rm.quality - rm.true_quality)[sellers] * fee[buyers]
     out["poisoner"] = float((gap * units)[poisoner[sellers]].sum())
-    undetected = settled.lazy & ~settled.lazy_caught
+    undetected = settled.lazy & ~settled.model_rejected
     price = model.config.incentives.token_price
     out["lazy"] = float((settled.fees + price * rewards.solvers)[undetected].sum())
     tokens_c = rewards.corporations

@@ -25,15 +25,21 @@ if TYPE_CHECKING:
     from sim.round.state import ModelState
 
 
-def record_trades(model: ModelState, rm: RoundMarket, settled: Settlement) -> None:
-    """Append the round's executed trades to the trades table."""
+def record_trades(
+    model: ModelState, rm: RoundMarket, settled: Settlement, real: np.ndarray
+) -> None:
+    """Append the round's executed trades to the trades table.
+
+    ``real`` are the positions of the trades also started as real ground-truth jobs; the
+    market's proof outcomes are drawn from the detection table for every trade.
+    """
     rows, cols, units = settled.trades
     if rows.size == 0:
         return
     corps, solvers, tasks = rm.corporations, rm.solvers, rm.tasks
     kinds = np.asarray(model.config.market.task_kinds)
     verified = (
-        pd.array(~settled.lazy_caught[cols], dtype="boolean")
+        pd.array(~settled.model_rejected[cols], dtype="boolean")
         if settled.verified
         else pd.array([pd.NA] * rows.size, dtype="boolean")
     )
@@ -64,6 +70,7 @@ def record_trades(model: ModelState, rm: RoundMarket, settled: Settlement) -> No
                 "proof": rm.proof[cols],
                 "proof_kind": proof_kind,
                 "proof_verified": verified,
+                "ground_truth": np.isin(np.arange(rows.size), real),
             }
         )
     )

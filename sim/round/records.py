@@ -66,7 +66,7 @@ class RoundRow:
         burned: of them, tokens burned.
         cheat_attempts: cheating trades, all adversary kinds.
         detections: detected cheating trades.
-        false_positives: honest trades the bid screen flagged.
+        false_positives: honest trades a proof or the bid screen rejected.
         extracted: value cheaters took from others (money).
     """
 
@@ -129,6 +129,7 @@ TRADE_COLUMNS = [
     "task_industry",
     "seller_industry",
     "seller_quality",
+    "seller_true_quality",
     "fee",
     "true_cost",
     "true_value",
@@ -136,12 +137,14 @@ TRADE_COLUMNS = [
     "proof",
     "proof_kind",
     "proof_verified",
+    "ground_truth",
 ]
 REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "buyer_price", "reason"]
 ADVERSARY_COLUMNS = ["round", "adversary", "attempts", "detected", "slashed", "extracted"]
 GT_COLUMNS = [
     "round", "seller", "buyer", "units", "kind", "rows", "features", "ok", "seconds",
-    "peak_rss_mb", "bytes_produced", "error",
+    "peak_rss_mb", "bytes_produced", "error", "proof_verified", "heldout_accuracy",
+    "drawn_proof_verified",
 ]  # fmt: skip
 
 
@@ -207,9 +210,10 @@ class Settlement(NamedTuple):
     """What settlement decided (see :meth:`sim.MarketModel._settle`).
 
     ``accepted`` holds the units delivered and paid; ``lazy`` marks lazy solvers and
-    ``lazy_caught`` those whose model failed verification this round; ``caught_*`` count
-    each agent's failed verifications; ``attempts`` and ``detected`` count cheating trades
-    by adversary kind; ``false_positives`` counts honest trades the bid screen flagged;
+    ``model_rejected`` the solvers whose model failed verification this round (a lazy one
+    caught, or an honest one a proof rejected falsely); ``caught_*`` count each agent's
+    failed verifications; ``attempts`` and ``detected`` count cheating trades by adversary
+    kind; ``false_positives`` counts honest trades a proof or the bid screen rejected;
     ``fees`` is what each solver's task client pays for its model. ``seller_price`` and
     ``buyer_price`` are ``(n, m)`` per-unit prices of each trade (see
     :meth:`mechanisms.Outcome.pair_prices`). ``trades`` lists the accepted trades;
@@ -222,7 +226,7 @@ class Settlement(NamedTuple):
     rejected: int
     verified: bool
     lazy: np.ndarray
-    lazy_caught: np.ndarray
+    model_rejected: np.ndarray
     caught_corporations: np.ndarray
     caught_solvers: np.ndarray
     attempts: dict[str, int]

@@ -28,8 +28,52 @@ class Verification(NamedTuple):
     detected: dict[str, int]
     caught_corporations: np.ndarray
     caught_solvers: np.ndarray
-    lazy_caught: np.ndarray
+    model_rejected: np.ndarray
     false_positives: int
+
+
+class ProofOutcomes(NamedTuple):
+    """Which proofs reject this round, drawn from the measured detection table.
+
+    ``data_rejected[i]``: seller ``i``'s quality proof rejects its data (all its trades);
+    ``model_rejected[j]``: solver ``j``'s evaluation proof rejects its delivered model.
+    """
+
+    data_rejected: np.ndarray
+    model_rejected: np.ndarray
+
+
+def proof_outcomes(model: ModelState, rm: RoundMarket) -> ProofOutcomes:
+    """Draw each seller's quality-proof and each solver's evaluation-proof outcome.
+
+    One proof per seller (over its committed rows) and one per solver (its delivered model)
+    per round, rejected with the rate the detection table measured
+    (:meth:`crypto.detection.DetectionTable.rate`): a poisoner at its share of flipped labels
+    ``(1 - true / claimed quality) / 2``, a lazy solver at random weights, an honest agent at
+    the false-positive rate. Only proofs that run (:func:`proofs`) can reject. The draws
+    come from the model's own ``detection_rng``, one per agent of the round, whether or not a
+    proof runs, so that they do not depend on the verification design.
+    """
+    corps, solvers = rm.corporations, rm.solvers
+    u_data = model.detection_rng.random(len(corps))
+    u_model = model.detection_rng.random(len(solvers))
+    quality, evaluation = proofs(model, rm)
+    data_rejected = np.zeros(len(corps), dtype=bool)
+    model_rejected = np.zeros(len(solvers), dtype=bool)
+    if not (quality or evaluation.any()):
+        return ProofOutcomes(data_rejected, model_rejected)
+    table = model.config.incentives.verification.detection_table()
+    if quality:
+        poisoner = plays(corps, "poisoner")
+        claimed = np.maximum(rm.quality, 1e-9)
+        flipped = np.where(poisoner, np.clip((1 - rm.true_quality / claimed) / 2, 0, 0.5), 0.0)
+        data_rejected = u_data < table.rate("quality_proof", "label_flip", flipped)
+    if evaluation.any():
+        lazy = plays(solvers, "lazy")
+        rate = np.where(lazy, table.rate("evaluation_proof", "random"),
+                        table.rate("evaluation_proof", "honest"))  # fmt: skip
+        model_rejected = evaluation & (u_model < rate)
+    return ProofOutcomes(data_rejected, model_rejected)
 
 
 def settle(model: ModelState, rm: RoundMarket, outcome: mechanisms.Outcome) -> Settlement:
@@ -66,15 +110,15 @@ def settle(model: ModelState, rm: RoundMarket, outcome: mechanisms.Outcome) -> S
         rejected=len(reasons),
         verified=model.regime.market.verifies,
         lazy=plays(rm.solvers, "lazy"),
-        lazy_caught=found.lazy_caught,
+        model_rejected=found.model_rejected,
         caught_corporations=found.caught_corporations,
         caught_solvers=found.caught_solvers,
         attempts=found.attempts,
         detected=found.detected,
         false_positives=found.false_positives,
-        # by claimed quality; nothing for a lazy solver's caught model
+        # by claimed quality; nothing for a rejected model
         fees=np.where(
-            found.lazy_caught,
+            found.model_rejected,
             0.0,
             rm.tasks.fee * trades.per_buyer(rm.quality[trades.sellers] * trades.units, m),
         ),
@@ -130,9 +174,10 @@ def verify(
 ) -> Verification:
     """Run the verification design on the allocated trades that passed the contract.
 
-    Adds the reason of each trade it rejects to ``reasons``. A caught lazy solver's
-    delivery stands (its task client pays nothing for the model). Proofs catch only where
-    :func:`proofs` says they run.
+    Adds the reason of each trade it rejects to ``reasons``. A rejected model's delivery
+    stands (its task client pays nothing for the model). Proofs reject only where
+    :func:`proofs` says they run, as often as :func:`proof_outcomes` draws; an honest agent a
+    proof rejects is a false positive.
     """
     corps, solvers = rm.corporations, rm.solvers
     ver = model.config.incentives.verification
@@ -144,12 +189,12 @@ def verify(
         if (i, j) not in reasons
     ]
     audited = model.verification_rng.random(len(pairs)) < (ver.audit_rate if enabled else 0)
-    quality_proof, evaluation_proof = proofs(model, rm)
+    outcomes = proof_outcomes(model, rm)
     flagged = _screened(model, rm) if enabled and ver.bid_screen else np.zeros((n, m), bool)
     attempts = dict.fromkeys(ADVERSARIES, 0)
     detected = dict.fromkeys(ADVERSARIES, 0)
     caught_c, caught_s = np.zeros(n), np.zeros(m)
-    lazy_caught = np.zeros(m, dtype=bool)
+    model_rejected = np.zeros(m, dtype=bool)
     false_positives = 0
     for (i, j), audit in zip(pairs, audited, strict=True):
         seller, buyer = corps[i].adversary, solvers[j].adversary
@@ -162,8 +207,10 @@ def verify(
         why = None
         if seller == "sybil" and ver.identity_check:
             why = "failed_identity_check"
-        elif seller == "poisoner" and (quality_proof or audit):
-            why = "failed_quality_proof" if quality_proof else "failed_audit"
+        elif outcomes.data_rejected[i]:
+            why = "failed_quality_proof"
+        elif seller == "poisoner" and audit:
+            why = "failed_audit"
         elif flagged[i, j]:
             why = "failed_bid_screen"
         if why == "failed_bid_screen":
@@ -174,16 +221,22 @@ def verify(
                 false_positives += 1
         elif why:
             caught_c[i] += 1
-            detected[seller] += 1
+            if why == "failed_identity_check" or seller == "poisoner":
+                detected[seller] += 1
+            else:
+                false_positives += 1  # an honest seller's (or a Sybil's) data rejected
         if why:
             reasons[(i, j)] = why
-        elif buyer == "lazy":
-            attempts["lazy"] += 1
-            if evaluation_proof[j] or audit:
-                lazy_caught[j] = True  # the delivery stands; the task client pays nothing
-                caught_s[j] += 1
+            continue
+        attempts["lazy"] += buyer == "lazy"
+        if outcomes.model_rejected[j] or (buyer == "lazy" and audit):
+            model_rejected[j] = True  # the delivery stands; the task client pays nothing
+            caught_s[j] += 1
+            if buyer == "lazy":
                 detected["lazy"] += 1
-    return Verification(attempts, detected, caught_c, caught_s, lazy_caught, false_positives)
+            else:
+                false_positives += 1
+    return Verification(attempts, detected, caught_c, caught_s, model_rejected, false_positives)
 
 
 def _screened(model: ModelState, rm: RoundMarket) -> np.ndarray:

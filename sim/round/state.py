@@ -6,7 +6,7 @@ argument, so a test can call any stage on a model it has built by hand.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from sim.incentives import BetaReputation, DataPool
 from sim.ledger import Ledger
 from sim.tasks import TaskStream
 
+if TYPE_CHECKING:
+    from sim.round.work import GroundTruthJobs
+
 
 class ModelState(Protocol):
     """The model's state the stages use.
@@ -28,6 +31,7 @@ class ModelState(Protocol):
         rng: the market's random generator (population, tasks, clearing).
         ground_truth_rng: ground-truth sampling's own stream.
         verification_rng: audits' own stream.
+        detection_rng: proof outcomes' own stream (see :func:`sim.round.settlement.proof_outcomes`).
         valuation_rng: data valuation's own stream.
         validator_rng: validators' own stream.
         ledger: money and token balances.
@@ -43,7 +47,9 @@ class ModelState(Protocol):
         trades: the trades table's frames, one per round.
         rejected: the rejected table's frames.
         adversaries: the adversaries table's frames.
-        measurements: ground-truth measurements, one dict per job.
+        measurements: ground-truth measurements, one dict per job, once joined.
+        ground_truth_jobs: the ground-truth jobs running in the background
+            (:class:`sim.round.work.GroundTruthJobs`).
     """
 
     config: SimConfig
@@ -51,6 +57,7 @@ class ModelState(Protocol):
     rng: np.random.Generator
     ground_truth_rng: np.random.Generator
     verification_rng: np.random.Generator
+    detection_rng: np.random.Generator
     valuation_rng: np.random.Generator
     validator_rng: np.random.Generator
     ledger: Ledger
@@ -67,6 +74,7 @@ class ModelState(Protocol):
     rejected: list[pd.DataFrame]
     adversaries: list[pd.DataFrame]
     measurements: list[dict]
+    ground_truth_jobs: GroundTruthJobs
 
     def active(self, agent_type: type[MarketAgent]) -> list:
         """Active agents of one type, in creation order."""
