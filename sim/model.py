@@ -165,13 +165,13 @@ class MarketModel(mesa.Model):
         """Per round and adversary kind: attempts, detections, slashed tokens, extraction."""
         return recording.concat(self.adversaries, ADVERSARY_COLUMNS)
 
-    def ground_truth_frame(self) -> pd.DataFrame:
+    def ground_truth_frame(self, progress: bool = False) -> pd.DataFrame:
         """One row per real job started so far, with its measurement, in the order started.
 
         Waits for the jobs still running in the background (:class:`sim.round.work.
-        GroundTruthJobs`) and stops their threads.
+        GroundTruthJobs`; ``progress``: with a progress bar) and stops their threads.
         """
-        self.measurements.extend(self.ground_truth_jobs.join())
+        self.measurements.extend(self.ground_truth_jobs.join(progress))
         frames = [pd.DataFrame(self.measurements)] if self.measurements else []
         return recording.concat(frames, GT_COLUMNS)
 

@@ -34,7 +34,8 @@ def run(config: SimConfig | Mapping[str, Any] | Any, *, progress: bool = False) 
 
     Args:
         config: a :class:`SimConfig`, a nested mapping, or a Hydra config.
-        progress: show a progress bar over rounds.
+        progress: show a progress bar over rounds, then over the ground-truth jobs the run
+            still waits for.
 
     Returns:
         The run's tables and config.
@@ -49,6 +50,6 @@ def run(config: SimConfig | Mapping[str, Any] | Any, *, progress: bool = False) 
         agents=model.agents_frame(),
         rejected=model.rejected_frame(),
         adversaries=model.adversaries_frame(),
-        ground_truth=model.ground_truth_frame(),
+        ground_truth=model.ground_truth_frame(progress=progress),
         config=config,
     )

@@ -133,3 +133,14 @@ def test_figures_all_draws_every_preset_and_stops_at_the_first_failure(monkeypat
     drawn.clear()
     monkeypatch.setattr(cli, "figures_command", lambda args: drawn.append(*args) or len(drawn) - 1)
     assert figures(["--all"]) == 1 and drawn == presets[:2]
+
+
+def test_calibrate_detection_refuses_bad_flags_before_any_proof(tmp_path, capsys):
+    taken = tmp_path / "file"
+    taken.write_text("")
+    assert cli.main(["calibrate", "--detection", "--out", str(taken)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert cli.main(["calibrate", "--detection", "--trials", "0", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("intentlab calibrate: error: study.trials") and "\n" not in err
+    assert list(tmp_path.iterdir()) == [taken]  # nothing written

@@ -12,6 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from crypto.ground_truth import JobSpec, Measurement, run_job
 from sim.ledger import WORLD
@@ -105,15 +106,21 @@ class GroundTruthJobs:
         future = self._executor.submit(run_job, spec)
         self._pending.append((row, spec, os.getpid(), future))
 
-    def join(self) -> list[dict[str, Any]]:
-        """Wait for every job submitted so far; their rows, in submission order."""
-        self.close()
+    def join(self, progress: bool = False) -> list[dict[str, Any]]:
+        """Wait for every job submitted so far; their rows, in submission order.
+
+        Args:
+            progress: show a progress bar over the jobs still to finish.
+        """
+        self.close(progress)
         rows, self._joined = self._joined, []
         return rows
 
-    def close(self) -> None:
+    def close(self, progress: bool = False) -> None:
         """Wait for the pending jobs (their rows are kept for :meth:`join`); stop the threads."""
-        for row, spec, pid, future in self._pending:
+        waiting = tqdm(self._pending, desc="ground-truth jobs", unit="job",
+                       disable=not progress or self.pending == 0)  # fmt: skip
+        for row, spec, pid, future in waiting:
             if pid != os.getpid() and not future.done():
                 measured = Measurement.failed(spec, "lost: the process forked while it ran")
             else:
