@@ -6,7 +6,7 @@ argument, so a test can call any stage on a model it has built by hand.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -17,9 +17,6 @@ from sim.config import SimConfig
 from sim.incentives import BetaReputation, DataPool
 from sim.ledger import Ledger
 from sim.tasks import TaskStream
-
-if TYPE_CHECKING:
-    from sim.round.work import GroundTruthJobs
 
 
 class ModelState(Protocol):
@@ -74,7 +71,7 @@ class ModelState(Protocol):
     rejected: list[pd.DataFrame]
     adversaries: list[pd.DataFrame]
     measurements: list[dict]
-    ground_truth_jobs: GroundTruthJobs
+    ground_truth_jobs: Any  # sim.round.work.GroundTruthJobs (work imports the stages' state)
 
     def active(self, agent_type: type[MarketAgent]) -> list:
         """Active agents of one type, in creation order."""
