@@ -304,6 +304,10 @@ def figures_command(args: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    if args[0] in ("-h", "--help"):
+        print("usage: intentlab figures RUN_DIR|SWEEP_DIR|STUDY_DIR|PRESET|--all\n"
+              f"presets (run small first): {', '.join(small_presets())}")  # fmt: skip
+        return 0
     if args[0] == "--all":
         for name in small_presets():
             code = figures_command([name])
@@ -315,6 +319,10 @@ def figures_command(args: Sequence[str]) -> int:
 
     directory = Path(args[0])
     presets = {} if directory.exists() else small_presets()
+    if presets and args[0] not in presets:
+        print(f"intentlab figures: error: no directory or preset {args[0]!r}; presets: "
+              f"{', '.join(presets)}", file=sys.stderr)  # fmt: skip
+        return 2
     if args[0] in presets:
         directory = Path("results/figures") / args[0]
         overrides, sweep = presets[args[0]]

@@ -144,3 +144,15 @@ def test_calibrate_detection_refuses_bad_flags_before_any_proof(tmp_path, capsys
     err = capsys.readouterr().err.strip()
     assert err.startswith("intentlab calibrate: error: study.trials") and "\n" not in err
     assert list(tmp_path.iterdir()) == [taken]  # nothing written
+
+
+def test_figures_help_and_an_unknown_preset_name_the_presets(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["figures", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: intentlab figures") and "intent_vs_yuma" in out
+    assert not (tmp_path / "--help").exists()
+    assert cli.main(["figures", "intent_vs_yum"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("intentlab figures: error: no directory or preset 'intent_vs_yum'")
+    assert "presets: " in err and "intent_vs_yuma" in err and "\n" not in err
