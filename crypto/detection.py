@@ -173,12 +173,14 @@ class DetectionTable:
             "points": [asdict(p) for p in self.points],
         }
 
+    def _digest(self) -> str:
+        """SHA-256 of the measurements (not of the provenance)."""
+        return hashlib.sha256(json.dumps(self._payload(), sort_keys=True).encode()).hexdigest()
+
     def to_json(self) -> str:
         """The table as JSON, with a SHA-256 digest of its measurements."""
-        payload = self._payload()
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
         meta = {"created": self.created, "machine": self.machine, "notes": self.notes}
-        return json.dumps({**meta, **payload, "sha256": digest}, indent=2) + "\n"
+        return json.dumps({**meta, **self._payload(), "sha256": self._digest()}, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> DetectionTable:
@@ -195,9 +197,7 @@ class DetectionTable:
             expected = data["sha256"]
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"not a detection table: {exc}") from None
-        payload = table._payload()
-        digest = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-        if digest != expected:
+        if table._digest() != expected:
             raise ValueError("detection table damaged: its SHA-256 digest does not match")
         for p in points:
             if p.design not in ATTACKS or p.attack not in ATTACKS[p.design]:
@@ -284,7 +284,8 @@ def _fit(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, float]:
     return np.asarray(params["w"], dtype=float).ravel(), float(np.asarray(params["b"]).ravel()[0])
 
 
-def _accuracy(w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> float:
+def accuracy(w: np.ndarray, b: float, x: np.ndarray, y: np.ndarray) -> float:
+    """Share of rows whose 0/1 label the linear model ``[x @ w + b > 0]`` predicts."""
     return float(np.mean((x @ w + b > 0) == (y > 0.5)))
 
 
@@ -320,7 +321,7 @@ def measure(config: MeasureConfig, progress: bool = False) -> pd.DataFrame:
     references = {}
     for k in range(config.n_industries):
         w, b = _fit(*clean(k, 10 * config.train_rows), seed=k)
-        references[k] = (w, b, _accuracy(w, b, *clean(k, big)))
+        references[k] = (w, b, accuracy(w, b, *clean(k, big)))
     total = len(config.strengths) * config.trials + len(config.attacks) * config.trials
     bar = tqdm(total=total, desc="proofs", unit="proof", disable=not progress)
     rows: list[dict[str, Any]] = []
@@ -354,13 +355,13 @@ def measure(config: MeasureConfig, progress: bool = False) -> pd.DataFrame:
                     k = int(rng.integers(config.n_industries))
                     test_x, test_y = clean(k, big)
                     honest = _honest(data, k, config, rng, claimed_quality())
-                    claim = _accuracy(*honest, test_x, test_y)
+                    claim = accuracy(*honest, test_x, test_y)
                     w, b = _delivered(attack, honest, data, k, config, rng, claimed_quality)
                     heldout = _rows(*clean(k, config.rows))
                     row = _trial("evaluation_proof", attack, 0.0, trial, k, claim)
                     row["min_share"] = threshold(claim, config.rows, config.z)
                     row["reference_share"] = agreement_reference(heldout, w, b) / config.rows
-                    row["population_accuracy"] = _accuracy(w, b, test_x, test_y)
+                    row["population_accuracy"] = accuracy(w, b, test_x, test_y)
                     circuit = prover.circuit(w, b, _rows(*clean(k, config.rows)))
                     rows.append({**row, **prover.check(circuit, heldout, row["min_share"])})
                     circuit.discard_proving_key()

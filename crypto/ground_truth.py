@@ -524,7 +524,7 @@ def _pipeline(spec: JobSpec) -> Work:
     import tenseal as ts
 
     from crypto import commit, fhe, zk
-    from crypto.detection import threshold
+    from crypto.detection import accuracy, threshold
 
     p = spec.params
     x, y = _dataset(spec)
@@ -558,7 +558,7 @@ def _pipeline(spec: JobSpec) -> Work:
         int(p.get("industry", 0)), 20 * heldout_rows, 1.0,
         np.random.default_rng([spec.seed, HELDOUT_STREAM, 1]),
     )  # fmt: skip
-    claim = float(np.mean((clean.x @ w + b > 0) == (clean.y > 0.5)))
+    claim = accuracy(w, b, clean.x, clean.y)
     tolerated = threshold(claim, heldout_rows, float(p.get("z", 2.33)))
     min_share = float(p.get("min_share", np.clip(tolerated, 0, 1)))
     if not 0 <= min_share <= 1:

@@ -60,6 +60,9 @@ class MarketModel(mesa.Model):
         self.regime = regimes.get(config.incentives.regime)
         self.task_stream = TaskStream(cfg.task_kinds, cfg.n_industries, cfg.fee_low, cfg.fee_high)
         self.seconds_per_unit = config.crypto.seconds_per_unit()
+        ver = config.incentives.verification
+        proofs_on = ver.quality_proof or ver.evaluation_proof
+        self.detection = ver.detection_table() if proofs_on else None
         self.ledger = Ledger()
         self.round = 0
         self.clock = StageClock()

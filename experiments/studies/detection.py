@@ -20,7 +20,7 @@ from crypto import detection
 from crypto.calibration import machine
 from experiments.figures import PALETTE, _save
 from experiments.studies.base import Study, Tables
-from sim.config import ConfigError, SimConfig, between, param
+from sim.config import ConfigError, SimConfig, between, one_of, param
 
 
 def _strengths(value: tuple[float, ...]) -> str | None:
@@ -44,7 +44,7 @@ class DetectionStudyConfig:
         seed: seeds data and trials.
     """
 
-    kind: str = param("detection", lambda v: None if v == "detection" else "must be detection")
+    kind: str = param("detection", one_of("detection"))
     rows: int = param(32, between(2))
     trials: int = param(30, between(1))
     strengths: tuple[float, ...] = param(detection.STRENGTHS, _strengths)
@@ -107,15 +107,12 @@ class DetectionStudy(Study):
 
     def summary(self, tables: Tables) -> pd.DataFrame:
         """One row per design, attack and strength: detections, trials, rate and interval."""
-        frame = detection.DetectionTable.from_json(tables["detection"]).frame()
+        keys = ["design", "attack", "strength"]
+        frame = detection.DetectionTable.from_json(tables["detection"]).frame().set_index(keys)
         trials = tables["trials"]
         exact = (trials["proven_share"] - trials["reference_share"]).abs() < 1e-9
-        frame["proven_equals_numpy"] = [
-            int(exact[(trials["design"] == r.design) & (trials["attack"] == r.attack)
-                      & (trials["strength"] == r.strength)].sum())
-            for r in frame.itertuples()
-        ]  # fmt: skip
-        return frame.set_index(["design", "attack", "strength"]).round(3)
+        frame["proven_equals_numpy"] = exact.groupby([trials[k] for k in keys]).sum()
+        return frame.round(3)
 
 
 def plot_detection(table: detection.DetectionTable, path: str | Path) -> Path:

@@ -62,7 +62,7 @@ def proof_outcomes(model: ModelState, rm: RoundMarket) -> ProofOutcomes:
     model_rejected = np.zeros(len(solvers), dtype=bool)
     if not (quality or evaluation.any()):
         return ProofOutcomes(data_rejected, model_rejected)
-    table = model.config.incentives.verification.detection_table()
+    table = model.detection  # read once per model; set whenever a proof is enabled
     if quality:
         poisoner = plays(corps, "poisoner")
         claimed = np.maximum(rm.quality, 1e-9)

@@ -13,6 +13,7 @@ import pandas as pd
 
 import mechanisms
 from agents import MarketAgent, Validator
+from crypto.detection import DetectionTable
 from sim.config import SimConfig
 from sim.incentives import BetaReputation, DataPool
 from sim.ledger import Ledger
@@ -28,6 +29,8 @@ class ModelState(Protocol):
         rng: the market's random generator (population, tasks, clearing).
         ground_truth_rng: ground-truth sampling's own stream.
         verification_rng: audits' own stream.
+        detection: the measured detection table proofs are drawn from (``None`` when no
+            proof is enabled).
         detection_rng: proof outcomes' own stream (see :func:`sim.round.settlement.proof_outcomes`).
         valuation_rng: data valuation's own stream.
         validator_rng: validators' own stream.
@@ -54,6 +57,7 @@ class ModelState(Protocol):
     rng: np.random.Generator
     ground_truth_rng: np.random.Generator
     verification_rng: np.random.Generator
+    detection: DetectionTable | None
     detection_rng: np.random.Generator
     valuation_rng: np.random.Generator
     validator_rng: np.random.Generator
