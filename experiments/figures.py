@@ -5,6 +5,9 @@ text, the colour-blind-safe Okabe-Ito palette, TrueType fonts embedded in PDFs s
 editable, tight bounding boxes) and is written as PDF (vector) and PNG by the callers,
 atomically (a temporary file renamed into place, so a figure file is never half-written).
 Bands are 95% confidence intervals of the mean over seeds (and markets).
+
+The module leaves matplotlib's backend alone, so a notebook shows what it plots; the
+``intentlab`` command draws off screen (``MPLBACKEND=Agg`` unless the user set another).
 """
 
 from __future__ import annotations
@@ -12,8 +15,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
