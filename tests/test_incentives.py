@@ -105,6 +105,32 @@ def test_each_adversary_is_caught_only_by_a_design_that_should_catch_it(kind, ca
     assert missed["extracted"] > 0
 
 
+def test_every_slashing_is_a_detection_or_a_misflag_of_the_kind_slashed():
+    """A lazy solver the bid screen flags is slashed for a low bid, not for laziness: the
+    adversaries table counts that trade as misflagged, and honest agents have their row."""
+    result = sim.run(
+        SimConfig.from_dict(
+            {
+                "seed": 1,
+                "rounds": 12,
+                "market": {"n_corporations": 60, "n_solvers": 15},
+                "agents": {"adversaries": {"lazy": 0.3, "colluder": 0.2}},
+                "incentives": {"verification": {**NO_CHECKS, "bid_screen": True}},
+            }
+        )
+    )
+    table = result.adversaries
+    assert set(table["adversary"]) == {"honest", *sim.config.ADVERSARIES}
+    slashed = table[table["slashed"] > 0]
+    assert (slashed["detected"] + slashed["misflagged"] > 0).all()
+    per_round = table.groupby("round")["misflagged"].sum()
+    assert per_round.tolist() == result.rounds["false_positives"].tolist()
+    lazy = table[table["adversary"] == "lazy"].sum(numeric_only=True)
+    assert lazy["detected"] == 0 < lazy["misflagged"] and lazy["slashed"] > 0
+    honest = table[table["adversary"] == "honest"].sum(numeric_only=True)
+    assert honest["attempts"] == honest["extracted"] == 0
+
+
 def test_caught_cheaters_lose_stake_reputation_and_trades():
     model = MarketModel(
         tiny_config(

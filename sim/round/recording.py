@@ -83,24 +83,30 @@ def record_adversaries(
     slashing: Slashing,
     extracted: dict[str, float],
 ) -> None:
-    """Append the round's rows of the adversaries table (every kind, zeros included)."""
-    slashed = dict.fromkeys(ADVERSARIES, 0.0)
+    """Append the round's rows of the adversaries table (every kind, zeros included).
+
+    Besides the adversary kinds, a row ``honest`` holds what checks did to honest agents:
+    their misflagged trades and the tokens slashed from them (no attempts, nothing
+    extracted).
+    """
+    kinds = ("honest", *ADVERSARIES)
+    slashed = dict.fromkeys(kinds, 0.0)
     for agents, amounts in (
         (rm.corporations, slashing.corporations),
         (rm.solvers, slashing.solvers),
     ):
         for agent, amount in zip(agents, amounts, strict=True):
-            if agent.adversary:
-                slashed[agent.adversary] += float(amount)
+            slashed[agent.adversary or "honest"] += float(amount)
     model.adversaries.append(
         pd.DataFrame(
             {
                 "round": model.round,
-                "adversary": list(ADVERSARIES),
-                "attempts": [settled.attempts[a] for a in ADVERSARIES],
-                "detected": [settled.detected[a] for a in ADVERSARIES],
-                "slashed": [slashed[a] for a in ADVERSARIES],
-                "extracted": [extracted[a] for a in ADVERSARIES],
+                "adversary": list(kinds),
+                "attempts": [settled.attempts.get(a, 0) for a in kinds],
+                "detected": [settled.detected.get(a, 0) for a in kinds],
+                "misflagged": [settled.misflagged[a] for a in kinds],
+                "slashed": [slashed[a] for a in kinds],
+                "extracted": [extracted.get(a, 0.0) for a in kinds],
             }
         )
     )

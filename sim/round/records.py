@@ -140,7 +140,9 @@ TRADE_COLUMNS = [
     "ground_truth",
 ]
 REJECTED_COLUMNS = ["round", "seller", "buyer", "units", "price", "buyer_price", "reason"]
-ADVERSARY_COLUMNS = ["round", "adversary", "attempts", "detected", "slashed", "extracted"]
+ADVERSARY_COLUMNS = [
+    "round", "adversary", "attempts", "detected", "misflagged", "slashed", "extracted",
+]  # fmt: skip
 GT_COLUMNS = [
     "round", "seller", "buyer", "units", "kind", "rows", "features", "ok", "seconds",
     "peak_rss_mb", "bytes_produced", "error", "proof_verified", "heldout_accuracy",
@@ -213,11 +215,12 @@ class Settlement(NamedTuple):
     ``model_rejected`` the solvers whose model failed verification this round (a lazy one
     caught, or an honest one a proof rejected falsely); ``caught_*`` count each agent's
     failed verifications; ``attempts`` and ``detected`` count cheating trades by adversary
-    kind; ``false_positives`` counts honest trades a proof or the bid screen rejected;
-    ``fees`` is what each solver's task client pays for its model. ``seller_price`` and
-    ``buyer_price`` are ``(n, m)`` per-unit prices of each trade (see
-    :meth:`mechanisms.Outcome.pair_prices`). ``trades`` lists the accepted trades;
-    :attr:`sold` and :attr:`bought` sum them by agent.
+    kind; ``misflagged`` counts, by kind (``honest`` or an adversary kind), the trades a
+    check rejected for something the agent did not do (:func:`sim.round.settlement.verify`),
+    and :attr:`false_positives` sums them; ``fees`` is what each solver's task client pays
+    for its model. ``seller_price`` and ``buyer_price`` are ``(n, m)`` per-unit prices of
+    each trade (see :meth:`mechanisms.Outcome.pair_prices`). ``trades`` lists the accepted
+    trades; :attr:`sold` and :attr:`bought` sum them by agent.
     """
 
     accepted: np.ndarray
@@ -231,9 +234,14 @@ class Settlement(NamedTuple):
     caught_solvers: np.ndarray
     attempts: dict[str, int]
     detected: dict[str, int]
-    false_positives: int
+    misflagged: dict[str, int]
     fees: np.ndarray
     trades: Trades
+
+    @property
+    def false_positives(self) -> int:
+        """Trades a check rejected for something the agent did not do, all kinds."""
+        return sum(self.misflagged.values())
 
     @property
     def sold(self) -> np.ndarray:

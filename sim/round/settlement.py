@@ -29,7 +29,7 @@ class Verification(NamedTuple):
     caught_corporations: np.ndarray
     caught_solvers: np.ndarray
     model_rejected: np.ndarray
-    false_positives: int
+    misflagged: dict[str, int]
 
 
 class ProofOutcomes(NamedTuple):
@@ -115,7 +115,7 @@ def settle(model: ModelState, rm: RoundMarket, outcome: mechanisms.Outcome) -> S
         caught_solvers=found.caught_solvers,
         attempts=found.attempts,
         detected=found.detected,
-        false_positives=found.false_positives,
+        misflagged=found.misflagged,
         # by claimed quality; nothing for a rejected model
         fees=np.where(
             found.model_rejected,
@@ -178,6 +178,11 @@ def verify(
     stands (its task client pays nothing for the model). Proofs reject only where
     :func:`proofs` says they run, as often as :func:`proof_outcomes` draws; an honest agent a
     proof rejects is a false positive.
+
+    ``misflagged`` counts, by the kind of the agent a check rejected (``honest`` or an
+    adversary kind), the trades rejected for something that agent did not do: an honest
+    agent's, a Sybil's data a quality proof rejects, a lazy solver's bid the bid screen
+    flags (the screen looks for collusion, not laziness).
     """
     corps, solvers = rm.corporations, rm.solvers
     ver = model.config.incentives.verification
@@ -195,7 +200,7 @@ def verify(
     detected = dict.fromkeys(ADVERSARIES, 0)
     caught_c, caught_s = np.zeros(n), np.zeros(m)
     model_rejected = np.zeros(m, dtype=bool)
-    false_positives = 0
+    misflagged = dict.fromkeys(("honest", *ADVERSARIES), 0)
     for (i, j), audit in zip(pairs, audited, strict=True):
         seller, buyer = corps[i].adversary, solvers[j].adversary
         for role in (seller, buyer):
@@ -218,13 +223,13 @@ def verify(
             if buyer == "colluder":
                 detected["colluder"] += 1
             else:
-                false_positives += 1
+                misflagged[buyer or "honest"] += 1
         elif why:
             caught_c[i] += 1
             if why == "failed_identity_check" or seller == "poisoner":
                 detected[seller] += 1
             else:
-                false_positives += 1  # an honest seller's (or a Sybil's) data rejected
+                misflagged[seller or "honest"] += 1  # an honest seller's or a Sybil's data
         if why:
             reasons[(i, j)] = why
             continue
@@ -235,8 +240,8 @@ def verify(
             if buyer == "lazy":
                 detected["lazy"] += 1
             else:
-                false_positives += 1
-    return Verification(attempts, detected, caught_c, caught_s, model_rejected, false_positives)
+                misflagged[buyer or "honest"] += 1
+    return Verification(attempts, detected, caught_c, caught_s, model_rejected, misflagged)
 
 
 def _screened(model: ModelState, rm: RoundMarket) -> np.ndarray:
