@@ -3,9 +3,12 @@
 For each job kind, time and peak memory are fitted as power laws of the job's size,
 ``log y = c0 + c1 log(rows) + c2 log(features) + sum_k d_k log(param_k)``, by least squares
 on the successful measurements; a term whose value never varies in the measurements is left
-out. Each fit reports R² and the residual standard deviation (in log space). A
-:class:`Calibration` bundles the fits with the machine they were measured on and is stored
-as JSON.
+out. Each fit reports R², the residual standard deviation (in log space) and its
+leave-one-out error: the root mean square log error of predicting each measurement from a fit
+to the others, which R² on a handful of points cannot show (a fit with nearly as many
+parameters as points has an R² near 1 whatever the data). A :class:`Calibration` bundles the
+fits with the machine they were measured on and is stored as JSON; :func:`refit` fits a stored
+calibration's measurements again.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import os
 import platform
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,11 @@ class Fit:
         r2: coefficient of determination in log space (NaN if the target never varies).
         residual_std: standard deviation of the log residuals.
         n: measurements fitted.
+        loo_rmse: leave-one-out error, in log space: the root mean square of
+            ``log measured − log predicted`` where each measurement is predicted by the same
+            model form fitted to the other ``n − 1`` (0.1 is about a 10% error). NaN where
+            leaving a measurement out leaves a coefficient undetermined (e.g. the only
+            measurement at a second value of a term).
     """
 
     kind: str
@@ -49,6 +57,7 @@ class Fit:
     r2: float
     residual_std: float
     n: int
+    loo_rmse: float
 
     def predict(self, **size: float) -> float:
         """Predicted target for a job of the given size (every term must be given).
@@ -75,6 +84,30 @@ def _regressors(frame: pd.DataFrame) -> list[str]:
     return usable
 
 
+def loo_rmse(design: np.ndarray, y: np.ndarray) -> float:
+    """Leave-one-out root mean square error of the least-squares fit of ``y`` on ``design``.
+
+    Each row is predicted by the fit to the other rows; the error is the root mean square of
+    the differences.
+
+    Args:
+        design: ``(n, p)`` regressors (a column of ones for the intercept included).
+        y: ``(n,)`` targets.
+
+    Returns:
+        The error, or NaN if leaving some row out leaves fewer than ``p`` independent rows.
+    """
+    n, p = design.shape
+    residuals = np.empty(n)
+    for i in range(n):
+        keep = np.arange(n) != i
+        if np.linalg.matrix_rank(design[keep]) < p:
+            return float("nan")
+        coef, *_ = np.linalg.lstsq(design[keep], y[keep], rcond=None)
+        residuals[i] = y[i] - design[i] @ coef
+    return float(np.sqrt(np.mean(residuals**2)))
+
+
 def fit_kind(frame: pd.DataFrame, kind: str, target: str) -> Fit:
     """Fit one target of one kind from measurement rows (failed ones are ignored).
 
@@ -96,7 +129,16 @@ def fit_kind(frame: pd.DataFrame, kind: str, target: str) -> Fit:
     total = np.sum((y - y.mean()) ** 2)
     r2 = 1.0 - float(np.sum(residual**2) / total) if total > 0 else float("nan")
     names = tuple(t.removeprefix("param_") for t in terms)
-    return Fit(kind, target, names, tuple(map(float, coef)), r2, float(residual.std()), len(rows))
+    return Fit(
+        kind,
+        target,
+        names,
+        tuple(map(float, coef)),
+        r2,
+        float(residual.std()),
+        len(rows),
+        loo_rmse(design, y),
+    )
 
 
 @dataclass(frozen=True)
@@ -133,8 +175,24 @@ class Calibration:
 
     @classmethod
     def from_json(cls, text: str) -> Calibration:
-        """Read a calibration written by :meth:`to_json`."""
+        """Read a calibration written by :meth:`to_json`.
+
+        Raises:
+            ValueError: if a fit lacks a field (e.g. ``loo_rmse`` in a calibration written
+                before fits recorded it); the message says how to refit it.
+        """
         data = json.loads(text)
+        required = {field.name for field in fields(Fit)}
+        for kind, targets in data["fits"].items():
+            for target, record in targets.items():
+                missing = sorted(required - set(record))
+                if missing:
+                    raise ValueError(
+                        f"calibration fit {kind}/{target} lacks {', '.join(missing)} (an older "
+                        "calibration file); fit its measurements (the measurements.parquet "
+                        "intentlab calibrate writes beside it) again: "
+                        "crypto.calibration.refit(CALIBRATION_JSON, MEASUREMENTS_PARQUET)"
+                    )
         fits = {
             kind: {
                 t: Fit(**{**f, "terms": tuple(f["terms"]), "coef": tuple(f["coef"])})
@@ -146,7 +204,11 @@ class Calibration:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Calibration:
-        """Read a calibration JSON file."""
+        """Read a calibration JSON file.
+
+        Raises:
+            ValueError: as :meth:`from_json`.
+        """
         return cls.from_json(Path(path).read_text())
 
 
@@ -170,6 +232,34 @@ def fit(measurements: pd.DataFrame, notes: str = "") -> Calibration:
     }
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     return Calibration(fits, machine(), created, notes)
+
+
+def refit(path: str | os.PathLike, measurements: str | os.PathLike | pd.DataFrame) -> Calibration:
+    """Fit a calibration's measurements again, keeping its machine, time and notes.
+
+    The fits are computed afresh (the same least squares, so the same coefficients for the same
+    measurements) with every field :class:`Fit` records, also for a calibration file written
+    before a field existed. The shipped calibration is regenerated with::
+
+        .venv/bin/python -c "from pathlib import Path; from crypto.calibration import refit
+        path = Path('configs/calibration/default.json')
+        path.write_text(refit(path, path.with_name('default-measurements.parquet')).to_json())"
+
+    Args:
+        path: the calibration JSON file (only its ``machine``, ``created`` and ``notes`` are
+            read).
+        measurements: its measurements (a parquet file or the table).
+
+    Returns:
+        The calibration (:meth:`Calibration.to_json` gives its file).
+    """
+    data = json.loads(Path(path).read_text())
+    if not isinstance(measurements, pd.DataFrame):
+        measurements = pd.read_parquet(measurements)
+    fitted = fit(measurements)
+    return replace(
+        fitted, machine=data["machine"], created=data["created"], notes=data.get("notes", "")
+    )
 
 
 def measure(specs: Iterable[JobSpec], progress: bool = False) -> pd.DataFrame:

@@ -33,6 +33,7 @@ import yaml
 from experiments import figures, studies
 from experiments.collect import collect
 from experiments.figures import FORMATS
+from sim.config import SimConfig
 from sim.results import DONE, DamagedRunError, check_listed, verify, write_atomic
 
 
@@ -88,8 +89,9 @@ def _draw_run(directory: Path) -> dict:
     if kind is None:
         check_listed(directory, listed, ["rounds.parquet"])
         table = pd.read_parquet(directory / "rounds.parquet")
-        title = f"{config['mechanism']['name']}, seed {config['seed']}"
-        files = _draw("rounds", lambda p: figures.plot_rounds(table, p, title=title), directory)
+        run = SimConfig.from_dict(config)
+        title, grace = figures.run_title(run), run.agents.grace_rounds
+        files = _draw("rounds", lambda p: figures.plot_rounds(table, p, title, grace), directory)
         sources = ["rounds.parquet"]
     else:
         study = studies.get(kind)
@@ -110,7 +112,11 @@ def _draw_sweep(directory: Path) -> dict:
         first, *more = found.damaged.values()
         raise DamagedRunError(first + (f" (and {len(more)} more damaged runs)" if more else ""))
     table = found.table
-    files = _draw("sweep", lambda p: figures.plot_sweep(table, found.swept, p), directory)
+    grace = None  # marked only where every run has the same grace period
+    if "agents.grace_rounds" not in table:
+        config = yaml.safe_load((found.runs[0] / "config.yaml").read_text())  # verified
+        grace = config.get("agents", {}).get("grace_rounds")
+    files = _draw("sweep", lambda p: figures.plot_sweep(table, found.swept, p, grace), directory)
     return {
         "files": files,
         "experiment": "sweep",

@@ -108,7 +108,7 @@ def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bo
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """Run what the config describes, save it in Hydra's output directory, plot it."""
-    for name in ("MESA", "jax", "fontTools"):  # their INFO lines are noise in a run log
+    for name in ("MESA", "jax"):  # their INFO lines are noise in a run log
         logging.getLogger(name).setLevel(logging.WARNING)
     hydra_cfg = HydraConfig.get()
     out = Path(hydra_cfg.runtime.output_dir)
@@ -144,11 +144,10 @@ def _run(cfg: DictConfig, out: Path, key: str, progress: bool) -> None:
         print(f"results: {out}")
         return
     result = sim.run(config, progress=progress)
-    from experiments.figures import plot_rounds  # matplotlib: not needed before the rounds
+    from experiments.figures import plot_rounds, run_title  # matplotlib: not before the rounds
 
-    plot_rounds(
-        result.rounds, out / "rounds.png", title=f"{config.mechanism.name}, seed {config.seed}"
-    )
+    plot_rounds(result.rounds, out / "rounds.png", title=run_title(config),
+                grace_rounds=config.agents.grace_rounds)  # fmt: skip
     result.save(out)
-    print(result.summary().to_string(header=False))
+    print(result.report())
     print(f"results: {out}")

@@ -7,11 +7,13 @@ import json
 import os
 import re
 import tempfile
+import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import yaml
 from filelock import FileLock, Timeout
@@ -122,14 +124,16 @@ class RunResult:
         return sha.hexdigest()
 
     def summary(self) -> pd.DataFrame:
-        """A short table of headline figures for the run."""
+        """A short table of headline figures for the run, numbers rounded by :func:`rounded`.
+
+        ``mean price`` is NaN where no round has a uniform clearing price
+        (:func:`price_note` says why; :meth:`report` prints it).
+        """
         r = self.rounds
         items = {
             "rounds": len(r),
             "incentives": self.config.incentives.regime,
-            "mechanism": self.config.mechanism.name
-            if regimes.registry.lookup(self.config.incentives.regime).market_rule.priced
-            else "open data at price 0",
+            "mechanism": market_label(self.config),
             "mean efficiency": r["efficiency"].mean(),
             "total welfare": r["welfare"].sum(),
             "total optimal welfare": r["optimal_welfare"].sum(),
@@ -139,6 +143,10 @@ class RunResult:
             "rejected trades": int(r["rejected_trades"].sum()),
             "corporations active (last round)": int(r["corporations_active"].iloc[-1]),
             "solvers active (last round)": int(r["solvers_active"].iloc[-1]),
+            "corporations left (entered)": f"{int(r['corporations_exited'].sum())} "
+            f"({int(r['corporations_entered'].sum())})",
+            "solvers left (entered)": f"{int(r['solvers_exited'].sum())} "
+            f"({int(r['solvers_entered'].sum())})",
             "mean share of corporations supplying": r["data_share"].mean(),
             "mean model accuracy": r["model_accuracy"].mean(),
             "tokens emitted": r["emission"].sum(),
@@ -148,7 +156,95 @@ class RunResult:
             "ground-truth jobs": len(self.ground_truth),
             "ground-truth jobs failed": int((~self.ground_truth["ok"].astype(bool)).sum()),
         }
-        return pd.DataFrame({"value": pd.Series(items, dtype=object)})
+        return rounded(pd.DataFrame({"value": pd.Series(items, dtype=object)}))
+
+    def report(self) -> str:
+        """The summary as ``intentlab run`` prints it: a price that is missing says why.
+
+        ``mean price`` reads e.g. ``n/a (no uniform price: vcg sets prices per trade)`` where
+        :func:`price_note` has a reason.
+        """
+        table = self.summary()
+        note = price_note(self.rounds)
+        if note:
+            price = table.at["mean price", "value"]
+            shown = "n/a" if pd.isna(price) else f"{price:g}"
+            table.at["mean price", "value"] = f"{shown} ({note})"
+        text = table.to_string(header=False)
+        emptied = emptied_note(self.rounds, self.config)
+        return f"{text}\n{textwrap.fill(emptied, 100)}" if emptied else text
+
+
+def emptied_note(rounds: pd.DataFrame, config: SimConfig) -> str | None:
+    """Why a run's market ran empty (a side with no active agent), or None if it did not.
+
+    Agents leave once their running utility falls below their outside option, from the end
+    of their grace period on; where few pairs gain from trade, most agents earn nothing and
+    leave then, and a small market can lose a whole side.
+    """
+    empty = rounds.index[(rounds["corporations_active"] == 0) | (rounds["solvers_active"] == 0)]
+    if not len(empty):
+        return None
+    agents = config.agents
+    return (
+        f"note: the market ran empty in round {int(rounds.at[empty[0], 'round'])}: agents "
+        "leave once their running utility falls below their outside option "
+        f"(agents.corporation_outside_option={agents.corporation_outside_option:g}, "
+        f"agents.solver_outside_option={agents.solver_outside_option:g}) after "
+        f"agents.grace_rounds={agents.grace_rounds} rounds"
+    )
+
+
+def market_label(config: SimConfig) -> str:
+    """How the run's data changes hands: its mechanism, or ``open data at price 0``."""
+    if regimes.registry.lookup(config.incentives.regime).market_rule.priced:
+        return config.mechanism.name
+    return "open data at price 0"
+
+
+def price_note(rounds: pd.DataFrame) -> str | None:
+    """Why a run's ``rounds`` have no market price (``price`` NaN or 0), or None.
+
+    Rounds without trade have no price. A mechanism that sets prices per trade (VCG, first
+    price, McAfee's trade reduction) has no uniform price in the rounds it does so, and open
+    data (a regime whose market rule is not priced) is given away at price 0.
+    """
+    traded = rounds["volume"] > 0
+    if not traded.any():
+        return "no data changed hands: no price"
+    priced = {regimes.registry.lookup(name).market_rule.priced for name in rounds["incentives"]}
+    if priced == {False}:
+        return "open data is given away: price 0"
+    missing = rounds.loc[traded, "price"].isna()
+    if not missing.any():
+        return None
+    mechanism = ", ".join(dict.fromkeys(rounds.loc[traded & rounds["price"].isna(), "mechanism"]))
+    some = "" if missing.all() else f" in {int(missing.sum())} of {missing.size} rounds with trade"
+    return f"no uniform price{some}: {mechanism} sets prices per trade"
+
+
+def rounded(values, digits: int = 3):
+    """``values`` rounded to ``digits`` decimals, with zero as ``0``, never ``-0``.
+
+    Rounding a small negative number gives ``-0.0`` (printed ``-0.000``); adding ``0.0``
+    turns it into ``0.0``. Every summary table goes through it.
+
+    Args:
+        values: a number, a Series or a DataFrame; what is not a float (text, integers,
+            booleans) passes through unchanged.
+        digits: decimals to keep.
+    """
+    if isinstance(values, pd.DataFrame):
+        return values.apply(rounded, digits=digits)
+    if isinstance(values, pd.Series):
+        if pd.api.types.is_float_dtype(values):
+            return values.round(digits) + 0.0
+        if values.dtype == object:
+            return values.map(lambda value: rounded(value, digits))
+        return values
+    if isinstance(values, float | np.floating):
+        return round(float(values), digits) + 0.0
+    return values
 
 
 def write_complete(

@@ -3,12 +3,15 @@
 A study's test class inherits :class:`StudyContract` and sets ``kind`` to the registered
 kind of the study under test. The study runs once per test class, on its preset with its
 ``tiny`` sizes on :data:`TINY_MARKET` (a study without a preset overrides :meth:`configs`).
+Its figure must fit a paper page (:data:`experiments.figures.PAGE_WIDTH`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -16,7 +19,7 @@ import pytest
 from hydra import compose, initialize_config_dir
 
 from experiments import CONFIG_DIR, studies
-from experiments.figures import FORMATS
+from experiments.figures import FORMATS, PAGE_WIDTH
 from experiments.redraw import draw
 from experiments.run import resolve
 from sim import ConfigError, SimConfig
@@ -24,6 +27,15 @@ from sim.results import verify
 
 #: The market every study's tiny run uses.
 TINY_MARKET = ("rounds=2", "market.n_corporations=10", "market.n_solvers=3")
+
+#: Inches a PDF may exceed the width it was drawn at (tight bounding boxes move its edges).
+WIDTH_TOLERANCE = 0.05
+
+
+def pdf_width(path: Path) -> float:
+    """The width in inches of a PDF's first page (its ``MediaBox``, in points)."""
+    box = re.search(rb"/MediaBox\s*\[\s*([-\d.]+)\s+[-\d.]+\s+([-\d.]+)", path.read_bytes())
+    return (float(box[2]) - float(box[1])) / 72
 
 
 def compose_config(*overrides):
@@ -93,6 +105,11 @@ class StudyContract:
         _, _, tables, _ = saved
         path = studies.get(self.kind).plot(tables, tmp_path / "figure.png")
         assert path == tmp_path / "figure.png" and path.stat().st_size > 0
+
+    def test_figure_fits_a_paper_page(self, saved):
+        *_, directory = saved
+        width = pdf_width(directory / f"{studies.get(self.kind).figure}.pdf")
+        assert width <= PAGE_WIDTH + WIDTH_TOLERANCE, f"{width:.2f} in wide"
 
     def test_summary_is_a_dataframe(self, saved):
         _, _, tables, _ = saved

@@ -19,9 +19,10 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from experiments.figures import PALETTE, _save
+from experiments.figures import PAGE_WIDTH, PALETTE, _save, t_scale
 from experiments.studies.base import Study, Tables
 from sim.config import SimConfig, VerificationConfig, between, one_of, param
+from sim.results import rounded
 
 _OFF = {"quality_proof": False, "evaluation_proof": False, "audit_rate": 0.0,
         "identity_check": False, "bid_screen": False}  # fmt: skip
@@ -85,50 +86,66 @@ class Adversaries(Study):
         return {"adversaries": pd.concat(frames, ignore_index=True)}
 
     def plot(self, tables: Tables, path: Path) -> Path:
-        """Detection rate and value extracted per verification design, one bar per adversary."""
+        """Per design: detection rate, value extracted and misflagged trades per kind.
+
+        The misflagged panel includes honest agents (their false positives).
+        """
         table = tables["adversaries"]
         per_run = table.groupby(["design", "adversary", "seed"], sort=False)[
-            ["attempts", "detected", "extracted"]
+            ["attempts", "detected", "misflagged", "extracted"]
         ].sum()
         per_run["rate"] = per_run["detected"] / per_run["attempts"].where(per_run["attempts"] > 0)
         designs = list(dict.fromkeys(table["design"]))
-        kinds = list(dict.fromkeys(table["adversary"]))
-        width = 0.8 / len(kinds)
-        fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
-        for ax, (column, label) in zip(
+        kinds = list(dict.fromkeys(table["adversary"]))  # honest first, then the adversaries
+        cheats = [kind for kind in kinds if kind != "honest"]
+        fig, axes = plt.subplots(1, 3, figsize=(PAGE_WIDTH, 2.9), layout="constrained")
+        for ax, (column, title, ceiling, shown) in zip(
             axes,
-            [("rate", "detected / cheating trades"),
-             ("extracted", "value extracted per run (money)")],
+            [("rate", "detection rate\n(detected / cheating)", 1.0, cheats),
+             ("extracted", "value extracted\nper run (money)", None, cheats),
+             ("misflagged", "misflagged trades per run\n(rejected, not for own cheating)",
+              None, kinds)],
             strict=True,
         ):  # fmt: skip
-            for k, kind in enumerate(kinds):
+            width = 0.8 / len(shown)
+            for k, kind in enumerate(shown):
                 stats = (
                     per_run.xs(kind, level="adversary")[column]
                     .groupby(level="design")
-                    .agg(["mean", "sem"])
+                    .agg(["mean", "sem", "count"])
                     .reindex(designs)
                 )
-                x = np.arange(len(designs)) + (k - (len(kinds) - 1) / 2) * width
-                ax.bar(x, stats["mean"], width, yerr=1.96 * stats["sem"].fillna(0),
-                       color=PALETTE[k % len(PALETTE)], label=kind, capsize=2)  # fmt: skip
-            ax.set_xticks(np.arange(len(designs)), designs, rotation=20)
-            ax.set(ylabel=label, xlabel="verification design")
+                half = (t_scale(stats["count"].fillna(1)) * stats["sem"]).fillna(0)
+                low = np.maximum(stats["mean"] - half, 0.0)
+                high = np.minimum(stats["mean"] + half, ceiling or np.inf)
+                x = np.arange(len(designs)) + (k - (len(shown) - 1) / 2) * width
+                color = PALETTE[kinds.index(kind) % len(PALETTE)]
+                ax.bar(x, stats["mean"], width, yerr=[stats["mean"] - low, high - stats["mean"]],
+                       color=color, label=kind, capsize=2)  # fmt: skip
+            ax.set_xticks(np.arange(len(designs)), designs, rotation=30, ha="right")
+            ax.set_title(title, fontsize="small")
+            ax.set_xlabel("verification design")
             ax.grid(axis="y", alpha=0.3)
         axes[0].set_ylim(0, 1.05)
         seeds = table["seed"].nunique()
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper",
-                   frameon=False, title=f"mean, 95% CI over {seeds} seeds")  # fmt: skip
+        title = f"mean and 95% t interval over {seeds} seed{'s' * (seeds != 1)}"
+        fig.legend(*axes[-1].get_legend_handles_labels(), loc="outside lower center",
+                   ncols=len(kinds), frameon=False, title=title)  # fmt: skip
         return _save(fig, Path(path))
 
     def summary(self, tables: Tables) -> pd.DataFrame:
-        """Per design and adversary kind: totals per run, averaged over seeds."""
+        """Per design and adversary kind (and ``honest``): totals per run, averaged over seeds.
+
+        ``misflagged`` counts trades a check rejected for something the agent did not do
+        (honest agents' false positives; e.g. a lazy solver's low bid the bid screen flags).
+        """
         per_run = (
             tables["adversaries"]
             .groupby(["design", "adversary", "seed"], sort=False)[
-                ["attempts", "detected", "slashed", "extracted"]
+                ["attempts", "detected", "misflagged", "slashed", "extracted"]
             ]
             .sum()
         )
         out = per_run.groupby(["design", "adversary"], sort=False).mean()
         out["detection_rate"] = out["detected"] / out["attempts"].where(out["attempts"] > 0)
-        return out.round(3)
+        return rounded(out)

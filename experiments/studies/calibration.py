@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from crypto import calibration
-from experiments.figures import PALETTE, _save
+from experiments.figures import PAGE_WIDTH, PALETTE, _save
 from experiments.studies.base import Study, Tables
 from sim.config import ConfigError, SimConfig, between, one_of, param
 
@@ -71,12 +71,24 @@ class CalibrationStudy(Study):
         return plot_calibration(tables["measurements"], cost_model, path)
 
     def summary(self, tables: Tables) -> pd.DataFrame:
-        """One row per fitted kind and target: R², measurements, regressors."""
+        """One row per fitted kind and target: fit quality, measurements, regressors.
+
+        Fit quality in log space: R², the residual spread (``residual_std``) and the
+        leave-one-out error (``loo_rmse``, each measurement predicted by a fit to the others).
+        """
         fits = calibration.Calibration.from_json(tables["calibration"]).fits
         return (
             pd.DataFrame(
                 [
-                    {"kind": k, "target": t, "r2": f.r2, "n": f.n, "terms": ", ".join(f.terms)}
+                    {
+                        "kind": k,
+                        "target": t,
+                        "r2": f.r2,
+                        "residual_std": f.residual_std,
+                        "loo_rmse": f.loo_rmse,
+                        "n": f.n,
+                        "terms": ", ".join(f.terms),
+                    }
                     for k, targets in fits.items()
                     for t, f in targets.items()
                 ]
@@ -108,6 +120,9 @@ def plot_calibration(
 ) -> Path:
     """Measured against fitted time and memory, one marker colour per job kind (log-log).
 
+    The figure is a page wide; each panel's legend gives every fit's R² and leave-one-out
+    error (``LOO``, root mean square in log space) and its measurements.
+
     Args:
         measurements: the measurement table (one row per job).
         cost_model: a :class:`crypto.calibration.Calibration` fitted to it.
@@ -117,7 +132,7 @@ def plot_calibration(
         The path written.
     """
     ok = measurements[measurements["ok"].astype(bool)]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 4.4), layout="constrained")
     labels = {"seconds": "wall time (s)", "peak_rss_mb": "peak memory (MiB)"}
     for ax, target in zip(axes, ("seconds", "peak_rss_mb"), strict=True):
         lo, hi = np.inf, 0.0
@@ -129,13 +144,14 @@ def plot_calibration(
                 )
                 for _, row in rows.iterrows()
             ]
-            ax.scatter(predicted, rows[target], s=18, color=PALETTE[i % len(PALETTE)],
-                       label=f"{kind} (R² {fit.r2:.3f}, n={fit.n})")  # fmt: skip
+            label = f"{kind}: R² {fit.r2:.3f}, LOO {fit.loo_rmse:.2f}, n={fit.n}"
+            ax.scatter(predicted, rows[target], s=18, color=PALETTE[i % len(PALETTE)], label=label)
             lo = min(lo, min(predicted), rows[target].min())
             hi = max(hi, max(predicted), rows[target].max())
         ax.plot([lo, hi], [lo, hi], color="0.4", lw=1, ls="--", label="measured = fitted")
         ax.set(xscale="log", yscale="log", xlabel=f"fitted {labels[target]}",
                ylabel=f"measured {labels[target]}")  # fmt: skip
         ax.grid(alpha=0.3)
-        ax.legend(frameon=False, fontsize="small")
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.legend(frameon=False, fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2))
     return _save(fig, Path(path))

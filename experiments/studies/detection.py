@@ -18,9 +18,10 @@ import pandas as pd
 
 from crypto import detection
 from crypto.calibration import machine
-from experiments.figures import PALETTE, _save
+from experiments.figures import PAGE_WIDTH, PALETTE, _save
 from experiments.studies.base import Study, Tables
 from sim.config import ConfigError, SimConfig, between, one_of, param
+from sim.results import rounded
 
 
 def _strengths(value: tuple[float, ...]) -> str | None:
@@ -112,7 +113,7 @@ class DetectionStudy(Study):
         trials = tables["trials"]
         exact = (trials["proven_share"] - trials["reference_share"]).abs() < 1e-9
         frame["proven_equals_numpy"] = exact.groupby([trials[k] for k in keys]).sum()
-        return frame.round(3)
+        return rounded(frame)
 
 
 def plot_detection(table: detection.DetectionTable, path: str | Path) -> Path:
@@ -125,7 +126,7 @@ def plot_detection(table: detection.DetectionTable, path: str | Path) -> Path:
         The path written.
     """
     frame = table.frame()
-    fig, (left, right) = plt.subplots(1, 2, figsize=(6.8, 2.8), layout="constrained")
+    fig, (left, right) = plt.subplots(1, 2, figsize=(PAGE_WIDTH, 2.8), layout="constrained")
     quality = frame[frame["design"] == "quality_proof"].sort_values("strength")
     if len(quality):
         left.fill_between(quality["strength"], quality["low"], quality["high"],

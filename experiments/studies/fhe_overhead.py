@@ -15,20 +15,23 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from experiments.figures import PALETTE, _band, _save
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds, t_scale
 from experiments.studies.base import Study, Tables
 from sim.config import ConfigError, SimConfig, between, one_of, param
+from sim.results import rounded
 
-#: Per-round figures the study compares (column, axis label with units).
+#: Per-round figures the study compares (column, panel title with units, the quantity's
+#: range: its band stays within it).
 PANELS = [
-    ("price", "clearing price (money per unit)"),
-    ("volume", "data units traded per round"),
-    ("welfare", "welfare per round (money)"),
-    ("efficiency", "efficiency (realized / optimal)"),
+    ("price", "clearing price (money / unit)", (0.0, None)),
+    ("volume", "data units traded / round", (0.0, None)),
+    ("welfare", "welfare / round (money)", (None, None)),
+    ("efficiency", "efficiency (realized / optimal)", (None, 1.0)),
 ]
 
 
@@ -93,28 +96,38 @@ class FheOverhead(Study):
     def plot(self, tables: Tables, path: Path) -> Path:
         """Price, volume, welfare and efficiency against the encrypted cost's scale.
 
-        The encrypted arms are a line over the cost scale (log axis) with a 95% band over
+        The encrypted arms are a line over the cost scale (log axis) with a 95% t band over
         seeds; the market without encryption is a dashed horizontal line with its band.
         """
         rounds = tables["rounds"]
-        fig, axes = plt.subplots(1, 4, figsize=(13, 3.4), layout="constrained")
-        columns = [c for c, _ in PANELS]
+        fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH, 4.2), sharex=True,
+                                 layout="constrained")  # fmt: skip
+        columns = [c for c, _, _ in PANELS]
         per_run = rounds.groupby(["encryption", "cost_scale", "seed"])[columns].mean()
-        for ax, (column, label) in zip(axes, PANELS, strict=True):
+        seeds = rounds["seed"].nunique()
+        for ax, (column, title, (low, high)) in zip(axes.flat, PANELS, strict=True):
             encrypted = per_run.xs(True, level="encryption")[column].groupby(level="cost_scale")
-            x = _band(ax, encrypted, PALETTE[0], marker="o", ms=3, label="FHE + ZK")
+            x = _band(ax, encrypted, PALETTE[0], t=True, floor=low, ceiling=high, full=seeds,
+                      marker="o", ms=3, label="FHE + ZK")  # fmt: skip
             if False in per_run.index.get_level_values("encryption"):
-                plain = per_run.xs(False, level="encryption")[column]
-                mean, sem = plain.mean(), plain.sem() if len(plain) > 1 else 0.0
+                plain = per_run.xs(False, level="encryption")[column].dropna()
+                mean = plain.mean()
+                half = t_scale(len(plain)) * plain.sem() if len(plain) > 1 else 0.0
+                bottom = max(mean - half, -np.inf if low is None else low)
+                top = min(mean + half, np.inf if high is None else high)
                 ax.axhline(mean, ls="--", color=PALETTE[1], label="no encryption (leakage cost)")
-                ax.axhspan(mean - 1.96 * sem, mean + 1.96 * sem, color=PALETTE[1], alpha=0.15)
-            ax.set(xscale="log", xlabel="encrypted cost / calibrated cost", ylabel=label)
+                ax.axhspan(bottom, top, color=PALETTE[1], alpha=0.15)
+            ax.set(xscale="log")
+            ax.set_title(title, fontsize="small")
             ax.set_xticks(x, [f"{v:g}" for v in x])
             ax.minorticks_off()
             ax.grid(alpha=0.3)
-        seeds = rounds["seed"].nunique()
-        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper",
-                   frameon=False, title=f"mean per round, 95% CI over {seeds} seeds")  # fmt: skip
+        for ax in axes[-1]:
+            ax.set_xlabel("encrypted cost / calibrated cost")
+        handles = [*axes[0, 0].get_legend_handles_labels()[0], *fewer_seeds(axes.flat)]
+        title = f"mean per round, 95% t interval over {seeds} seed{'s' * (seeds != 1)}"
+        fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False,
+                   title=title)  # fmt: skip
         return _save(fig, Path(path))
 
     def verdict(self, tables: Tables) -> pd.DataFrame:
@@ -136,6 +149,6 @@ class FheOverhead(Study):
 
     def summary(self, tables: Tables) -> pd.DataFrame:
         """Per arm, the mean over seeds of each run's mean per round."""
-        columns = ["seconds_per_unit", *(c for c, _ in PANELS)]
+        columns = ["seconds_per_unit", *(c for c, _, _ in PANELS)]
         per_run = tables["rounds"].groupby(["arm", "seed"], sort=False)[columns].mean()
-        return per_run.groupby("arm", sort=False).mean().round(3)
+        return rounded(per_run.groupby("arm", sort=False).mean())

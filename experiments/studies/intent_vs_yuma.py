@@ -28,12 +28,14 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 import sim
-from experiments.figures import PALETTE, _band, _save, t_scale
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds, t_scale
 from experiments.studies.base import Study, Tables, run_jobs
 from sim import regimes
 from sim.config import SimConfig, between, one_of, param
+from sim.results import rounded
 
 #: The per-round panels: column, axis label, and the quantity's bounds (for the bands).
 PANELS = [
@@ -147,12 +149,13 @@ class IntentVsYuma(Study):
         rounds = tables["rounds"]
         names = list(dict.fromkeys(rounds["regime"]))
         colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
-        fig, axes = plt.subplots(2, 4, figsize=(6.8, 3.9), sharex=True, layout="constrained")
+        fig, axes = plt.subplots(2, 4, figsize=(PAGE_WIDTH, 3.9), sharex=True,
+                                 layout="constrained")  # fmt: skip
         for ax, (column, label, (low, high)) in zip(axes.flat, PANELS, strict=True):
             for regime, group in rounds.groupby("regime", sort=False):
-                by_round = group.groupby("round")
+                by_round, n = group.groupby("round"), group["seed"].nunique()
                 _band(ax, by_round[column], colors[regime], t=True, floor=low, ceiling=high,
-                      lw=1.0)  # fmt: skip
+                      full=n, lw=1.0)  # fmt: skip
                 if column == "initial_sharing":
                     ax.plot(by_round["initial_active"].mean(), "--", color=colors[regime],
                             lw=0.8)  # fmt: skip
@@ -160,10 +163,12 @@ class IntentVsYuma(Study):
             ax.grid(alpha=0.3)
         for ax in axes[1]:
             ax.set_xlabel("round")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         seeds = rounds["seed"].nunique()
         handles = [plt.Line2D([], [], color=colors[r], label=_label(r)) for r in names]
         handles.append(plt.Line2D([], [], color="0.4", ls="--", lw=0.8, label="still active"))
-        fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False,
+        handles += fewer_seeds(axes.flat)
+        fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False,
                    fontsize="small")  # fmt: skip
         fig.suptitle(
             f"Market rule x reward rule: mean and 95% t band over {seeds} seeds "
@@ -234,7 +239,7 @@ def summarize(rounds: pd.DataFrame, reference: str | None = None) -> pd.DataFram
             row[f"{measure}_vs_ref"], row[f"{measure}_vs_ref_ci"] = _mean_ci(paired)
         row["answer"] = _answer(regime, row, reference)
         rows.append(row)
-    return pd.DataFrame(rows).set_index("regime").round(3)
+    return rounded(pd.DataFrame(rows).set_index("regime"))
 
 
 def _paired(seeds: pd.DataFrame, regime: str, reference: str, measure: str) -> pd.Series:
@@ -260,7 +265,7 @@ def _answer(regime: str, row: dict, reference: str) -> str:
     """One sentence: how many share, with competitors, at what welfare, against the reference."""
 
     def ci(measure: str, scale: float = 1.0, digits: int = 0) -> str:
-        mean, half = row[measure] * scale, row[f"{measure}_ci"] * scale
+        mean, half = rounded(row[measure] * scale, digits), row[f"{measure}_ci"] * scale
         return f"{mean:.{digits}f} ± {half:.{digits}f}"
 
     text = (

@@ -35,10 +35,11 @@ import pandas as pd
 
 import mechanisms
 from agents.strategies import STRATEGIES
-from experiments.figures import PALETTE, _band, _save, t_scale
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, t_scale
 from experiments.studies.base import Study, Tables, check_mechanism_params, run_jobs
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.learning import SINGLE_ITEM_PAYMENT, Game, deviations, play
+from sim.results import rounded
 
 #: How close to theory's equilibrium factor a learner must end for the study's verdict.
 TOLERANCE = 0.05
@@ -318,7 +319,7 @@ class Learning(Study):
         cols = 3
         rows = -(-len(cases) // cols)
         fig, axes = plt.subplots(
-            rows, cols, figsize=(6.8, 1.9 * rows + 0.6), squeeze=False, layout="constrained"
+            rows, cols, figsize=(PAGE_WIDTH, 1.9 * rows + 0.6), squeeze=False, layout="constrained"
         )
         for ax, (_, case) in zip(axes.flat, cases.iterrows(), strict=False):
             mask = (table[["market", "mechanism", "agents"]] == case.to_numpy()).all(axis=1)
@@ -429,7 +430,7 @@ def summarize(tables: Tables) -> pd.DataFrame:
     out["max_deviation_gain"] = gains.reindex(out.index)
     columns = ["seeds", "theory", "learned", "ci95", "learned_minus_theory", "efficiency",
                "truthful_efficiency", "max_deviation_gain"]  # fmt: skip
-    return out[columns].round(3)
+    return rounded(out[columns])
 
 
 __all__ = ["Learning", "LearningConfig", "summarize", "theory"]

@@ -22,19 +22,21 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import mechanisms
-from experiments.figures import PALETTE, _band, _save
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds
 from experiments.studies.base import Study, Tables, check_mechanism_params
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.model import MarketModel
+from sim.results import rounded
 
 FAMILIES = ("intent", "homogeneous")
 
-#: The figure's panels (column, axis label with units).
+#: The figure's panels (column, panel title with units, the quantity's range: its band stays
+#: within it).
 PANELS = [
-    ("efficiency", "efficiency (realized / optimal welfare)"),
-    ("seller_revenue", "seller revenue per market (money)"),
-    ("protocol_surplus", "protocol surplus per market (money)"),
-    ("volume", "volume per market (data units)"),
+    ("efficiency", "efficiency (realized / optimal)", (None, 1.0)),
+    ("seller_revenue", "seller revenue / market (money)", (0.0, None)),
+    ("protocol_surplus", "protocol surplus / market (money)", (None, None)),
+    ("volume", "volume / market (data units)", (0.0, None)),
 ]
 
 
@@ -167,31 +169,40 @@ class MechanismComparison(Study):
     def plot(self, tables: Tables, path: Path) -> Path:
         """Mechanisms side by side against market size, one line style per market family.
 
-        Lines are means over seeds and markets, bands the 95% confidence interval of the
-        mean.
+        Lines are means over seeds of each seed's mean over its markets, bands their 95% t
+        interval over seeds (the markets of a seed share its population).
         """
         table = tables["comparison"]
         ok = table[table["supported"]]
         names = sorted(table["mechanism"].unique())
         colors = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
         styles = {"intent": "-", "homogeneous": "--"}
-        fig, axes = plt.subplots(2, 2, figsize=(10, 7), sharex=True, layout="constrained")
-        for ax, (column, label) in zip(axes.flat, PANELS, strict=True):
-            for (family, name), group in ok.groupby(["family", "mechanism"]):
+        keys = ["family", "mechanism", "corporations", "seed"]
+        per_seed = ok.groupby(keys)[[c for c, _, _ in PANELS]].mean().reset_index()
+        seeds = ok["seed"].nunique()
+        fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH, 4.6), sharex=True,
+                                 layout="constrained")  # fmt: skip
+        for ax, (column, title, (low, high)) in zip(axes.flat, PANELS, strict=True):
+            for (family, name), group in per_seed.groupby(["family", "mechanism"]):
                 _band(ax, group.groupby("corporations")[column], colors[name],
-                      styles.get(family, ":"), alpha=0.15, marker="o", ms=3)  # fmt: skip
-            ax.set(ylabel=label, xscale="log")
+                      styles.get(family, ":"), alpha=0.15, t=True, floor=low, ceiling=high,
+                      full=seeds, marker="o", ms=3)  # fmt: skip
+            ax.set(xscale="log")
+            ax.set_title(title, fontsize="small")
             sizes = sorted(ok["corporations"].unique())
             ax.set_xticks(sizes, [str(v) for v in sizes])
             ax.minorticks_off()
             ax.grid(alpha=0.3)
         for ax in axes[1]:
-            ax.set_xlabel("corporations in the market (log scale)")
+            ax.set_xlabel("corporations (log scale)")
         handles = [plt.Line2D([], [], color=colors[n], label=n) for n in names]
         handles += [
             plt.Line2D([], [], color="0.3", ls=s, label=f"{f} markets") for f, s in styles.items()
         ]
-        fig.legend(handles=handles, loc="outside right upper", frameon=False)
+        handles += fewer_seeds(axes.flat)
+        title = f"mean and 95% t interval over {seeds} seed{'s' * (seeds != 1)}"
+        fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False,
+                   title=title)  # fmt: skip
         return _save(fig, Path(path))
 
     def verdict(self, tables: Tables) -> pd.DataFrame:
@@ -220,4 +231,4 @@ class MechanismComparison(Study):
         table = tables["comparison"]
         ok = table[table["supported"]]
         cols = ["efficiency", "volume", "seller_revenue", "protocol_surplus"]
-        return ok.groupby(["family", "corporations", "solvers", "mechanism"])[cols].mean().round(3)
+        return rounded(ok.groupby(["family", "corporations", "solvers", "mechanism"])[cols].mean())

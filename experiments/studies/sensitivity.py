@@ -30,11 +30,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import TwoSlopeNorm
 
-from experiments.figures import PALETTE, _save, t_scale
+from experiments.figures import PAGE_WIDTH, PALETTE, _save, t_scale
 from experiments.studies import base as studies
 from experiments.studies.base import Study, Tables, run_jobs
 from mechanisms.base import is_number
 from sim.config import ConfigError, SimConfig, between, one_of, param, plain, with_values
+from sim.results import rounded
 
 #: The point every sweep is compared with (no assumption changed).
 BASE = "base"
@@ -207,7 +208,7 @@ class Sensitivity(Study):
         per_quantity = -(-len(keys) // cols)  # rows: each quantity starts a row
         heat_rows = -(-len(quantities) // cols) if len(crossed) else 0
         rows = max(1, per_quantity * len(quantities) + heat_rows)
-        fig, axes = plt.subplots(rows, cols, figsize=(6.8, 1.15 * rows + 0.5),
+        fig, axes = plt.subplots(rows, cols, figsize=(PAGE_WIDTH, 1.15 * rows + 0.5),
                                  squeeze=False, layout="constrained")  # fmt: skip
         used = set()
         at_base = stats[stats["design"] == BASE].set_index("quantity")
@@ -263,7 +264,7 @@ class Sensitivity(Study):
             row["reverses"] = bool(group["reverses"].any())
             rows.append(row)
         wide = pd.DataFrame(rows).set_index("point")
-        return wide.round(3)
+        return rounded(wide)
 
 
 def _labels(design: str, x_key: str = "", x: float = np.nan, y_key: str = "",
@@ -290,7 +291,7 @@ def _heatmap(ax, cells: pd.DataFrame, quantity: str, ylabel: bool) -> None:
     norm = TwoSlopeNorm(0.0, -limit, limit)
     ax.imshow(grid.to_numpy(), cmap="RdBu", norm=norm, origin="lower", aspect="auto")
     for (i, j), value in np.ndenumerate(grid.to_numpy()):
-        text = f"{value:.0f}" if abs(value) >= 10 else f"{value:.2f}"
+        text = f"{value:.0f}" if abs(value) >= 10 else f"{rounded(value, 2):.2f}"
         ax.text(j, i, text, ha="center", va="center", fontsize=5)
         if covers.to_numpy()[i, j]:
             ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///",

@@ -43,11 +43,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 import sim
-from experiments.figures import PALETTE, _band, _save, t_scale
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, t_scale
 from experiments.studies.base import Study, Tables, run_jobs
 from sim.config import SimConfig, between, one_of, param
+from sim.results import rounded
 
 #: The per-round quantities each run of the ``entry`` table records.
 MEASURES = ("solver_profit", "solver_profit_money", "users_surplus", "welfare", "volume")
@@ -158,7 +160,7 @@ class SolverEntry(Study):
         sizes = sorted(table["corporations"].unique())
         colors = {n: PALETTE[k % len(PALETTE)] for k, n in enumerate(sizes)}
         fig, axes = plt.subplots(
-            len(congestion), 3, figsize=(6.8, 2.0 * len(congestion) + 0.9), squeeze=False,
+            len(congestion), 3, figsize=(PAGE_WIDTH, 2.0 * len(congestion) + 0.9), squeeze=False,
             layout="constrained",
         )  # fmt: skip
         band = {"t": True, "lw": 1.0}
@@ -189,7 +191,10 @@ class SolverEntry(Study):
                 ax.grid(alpha=0.3)
         for ax in axes[-1, :2]:
             ax.set_xlabel("solvers N")
-        axes[-1, 2].set_xlabel("entry cost K per solver and round")
+        for row in axes:  # solver counts are integers
+            for axis in (row[0].xaxis, row[1].xaxis, row[2].yaxis):
+                axis.set_major_locator(MaxNLocator(integer=True))
+        axes[-1, 2].set_xlabel("entry cost K per round")
         first = table.iloc[0]
         seeds, cap = table["seed"].nunique(), int(table["solvers"].max())
         fig.suptitle(
@@ -197,7 +202,7 @@ class SolverEntry(Study):
             f"rounds, {seeds} seed{'s' * (seeds > 1)}, N = 1..{cap}, "
             f"{', '.join(map(str, sizes))} corporations"
         )
-        fig.legend(handles=_legend(colors), loc="outside lower center", ncols=4, frameon=False)
+        fig.legend(handles=_legend(colors), loc="outside lower center", ncols=3, frameon=False)
         return _save(fig, Path(path))
 
     def verdict(self, tables: Tables) -> pd.DataFrame:
@@ -229,7 +234,7 @@ class SolverEntry(Study):
             "welfare_optimum_censored", "profit_rise_over_band", "profit_money_rise_over_band",
         ]  # fmt: skip
         found = tables["counts"].set_index(["congestion", "corporations", "entry_cost"])
-        return found[columns]
+        return rounded(found[columns])
 
 
 def _measure(job: tuple[float, int, int, int], base: SimConfig) -> dict:
