@@ -14,6 +14,11 @@ buyer's committed held-out rows with ezkl.
 Each worker gets its own scratch directory (its ``tempfile.tempdir``), which the caller
 removes once the worker has ended, so a killed worker leaves no keys or proofs behind.
 
+A worker's log (what its libraries log, ezkl's fidelity reports and timings among it, and
+Python warnings) goes to the caller's log file (:func:`log_file`: Hydra's ``run.log`` in a
+run, ``calibrate.log`` under ``intentlab calibrate``), appended, each line naming the job;
+where the caller has none, the worker's warnings go to stderr as before.
+
 The caller enforces the address-space limit itself: it watches the worker's peak address
 space (``VmPeak``) and ends the worker as out of memory once it passes the limit; the worker
 checks its own peak before it reports. The worker's ``RLIMIT_AS`` is twice the limit, only a
@@ -28,7 +33,9 @@ worker.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
+import os
 import resource
 import shutil
 import signal
@@ -40,6 +47,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -217,9 +225,39 @@ def _failure(error: str) -> Result:
     return ("error", float("nan"), float("nan"), 0, error, {}, None, float("nan"))
 
 
-def _worker(spec: JobSpec, conn: Connection, scratch: str) -> None:  # runs in the child process
+def log_file() -> Path | None:
+    """This process's log file: that of the root logger's last file handler, if any.
+
+    Hydra's ``run.log`` in a run; ``calibrate.log`` in the output directory of
+    ``intentlab calibrate``. :func:`run_job`'s workers append their log to it. A handler
+    writing to ``os.devnull`` (pytest's, without ``--log-file``) does not count.
+    """
+    for handler in reversed(logging.getLogger().handlers):
+        if isinstance(handler, logging.FileHandler) and handler.baseFilename != os.devnull:
+            return Path(handler.baseFilename)
+    return None
+
+
+def _log_to(path: Path, spec: JobSpec) -> None:
+    """Send this worker's log records (INFO and above) and Python warnings to ``path``."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    job = f"{spec.kind} job ({spec.rows} x {spec.features})"
+    handler.setFormatter(
+        logging.Formatter(f"[%(asctime)s][%(name)s][%(levelname)s] - {job}: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+
+
+def _worker(  # runs in the child process
+    spec: JobSpec, conn: Connection, scratch: str, log: Path | None = None
+) -> None:
     try:
         tempfile.tempdir = scratch  # the caller removes it, even after killing this worker
+        if log is not None:  # before a job imports its libraries (ezkl reads levels once)
+            _log_to(log, spec)
         if spec.memory_limit_mb is not None:
             backstop = 2 * spec.memory_limit_mb * 1024 * 1024
             resource.setrlimit(resource.RLIMIT_AS, (backstop, backstop))
@@ -279,12 +317,13 @@ def _await(spec: JobSpec, process: BaseProcess, conn: Connection) -> Result | st
 def run_job(spec: JobSpec) -> Measurement:
     """Run ``spec`` in a fresh worker process and measure it; never raises for job failures.
 
-    It raises only when the worker cannot be started (e.g. parameters that cannot be pickled).
+    The worker's log goes to this process's log file (:func:`log_file`), if it has one. It
+    raises only when the worker cannot be started (e.g. parameters that cannot be pickled).
     """
     ctx = mp.get_context("spawn")  # no state shared with the caller (JAX, TenSEAL threads)
     scratch = tempfile.mkdtemp(prefix=f"intentlab-job-{spec.kind}-")
     parent, child = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_worker, args=(spec, child, scratch), daemon=True)
+    process = ctx.Process(target=_worker, args=(spec, child, scratch, log_file()), daemon=True)
     try:
         process.start()
         child.close()

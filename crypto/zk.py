@@ -45,6 +45,11 @@ peak memory of the whole test process 0.45 GiB. Setup and prove double per extra
 Quantization: values are rounded to multiples of ``2**-input_scale`` (7 by default), weights too,
 so features within ``2**-input_scale`` of the bound may be classified unlike in floating point.
 
+Logging: ezkl forwards its Rust crates' log records to Python's logging, under the loggers
+:data:`EZKL_LOGGERS` (a fidelity report table at WARNING per circuit calibrated, key and
+proof timings at INFO). Without a handler, Python prints its warnings on stderr; ``intentlab
+calibrate`` sends them to its log file instead.
+
 ezkl and onnx are optional (the ``zk`` extra) and imported lazily; this module imports nothing
 else of intentlab.
 """
@@ -74,6 +79,7 @@ __all__ = [
     "AGREEMENT_OUTPUT",
     "DEFAULT_INPUT_SCALE",
     "DEFAULT_MAX_LOGROWS",
+    "EZKL_LOGGERS",
     "LOGITS_OUTPUT",
     "QUALITY_OUTPUTS",
     "Circuit",
@@ -90,6 +96,7 @@ __all__ = [
     "check_quality",
     "logistic_circuit",
     "logistic_graph",
+    "not_ezkl",
     "poseidon_commitment",
     "prove",
     "quality_circuit",
@@ -103,6 +110,19 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+EZKL_LOGGERS = ("ezkl", "halo2_proofs", "tract_core", "tract_hir", "tract_linalg", "tract_onnx")
+"""The top-level loggers ezkl logs through: its own and those of its proof system (halo2) and
+ONNX runtime (tract), whose Rust log targets it forwards to Python's logging."""
+
+
+def not_ezkl(record: logging.LogRecord) -> bool:
+    """A logging filter for console handlers: keep every record but ezkl's.
+
+    ezkl's records (:data:`EZKL_LOGGERS`) belong in a log file, not on the console.
+    """
+    return record.name.split(".")[0] not in EZKL_LOGGERS
+
 
 DEFAULT_MAX_LOGROWS = 17
 """Upper bound on the circuit size ``2**logrows`` that calibration may pick (memory guard)."""

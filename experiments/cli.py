@@ -5,15 +5,19 @@ unknown option or a bad value is reported as one line naming the key and what is
 with exit status 2 and no traceback. Valid overrides are handed to Hydra unchanged; a sweep
 (``-m``) also gets its ``hydra.sweep.dir`` resolved once (``${now:...}`` included) and is
 run holding an OS file lock on ``<sweep dir>/.sweep.lock``, so a second sweep into the same
-directory is refused with one line and exit status 1.
+directory is refused with one line and exit status 1. An output directory that cannot be one
+(``hydra.run.dir``, ``hydra.sweep.dir`` or ``calibrate --out`` naming a file, or a path
+under a file) is refused the same way as a bad override, before any job starts.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +40,8 @@ commands:
                          rounds by market size (and sweep throughput); `bench -h`: options
   calibrate [--out DIR] [--quick] [--repeats N] [--detection [--rows N] [--trials N]]
                          run real jobs, fit cost models, write calibration.json and plots;
-                         --detection: run attacks against the real proofs, write detection.json
+                         --detection: run attacks against the real proofs, write detection.json;
+                         the libraries' log (ezkl's reports) goes to DIR/calibrate.log
 
 examples:
   intentlab run
@@ -167,12 +172,13 @@ def _choices(override: Override) -> list[str]:
     return [f"{lhs}={value}" for value in override.sweep_string_iterator()]
 
 
-def sweep_directory(args: Sequence[str]) -> str | None:
-    """The sweep directory Hydra would use for ``args``, resolved once; None if not a sweep.
+def output_directory(args: Sequence[str]) -> tuple[str, str]:
+    """The output directory Hydra would use for ``args`` and the key that sets it.
 
-    ``args`` is a sweep if it holds ``-m``/``--multirun`` or sets ``hydra.mode=MULTIRUN``.
-    Interpolations in ``hydra.sweep.dir`` (``${now:...}``) are resolved here, once: pass the
-    result back to Hydra as ``hydra.sweep.dir`` so that both use the same directory.
+    ``("hydra.sweep.dir", DIR)`` for a sweep (``args`` holds ``-m``/``--multirun`` or sets
+    ``hydra.mode=MULTIRUN``), else ``("hydra.run.dir", DIR)``. Interpolations
+    (``${now:...}``) are resolved here, once: pass a sweep's directory back to Hydra as
+    ``hydra.sweep.dir`` so that both use the same directory.
 
     Raises:
         UsageError: if the overrides do not compose.
@@ -190,9 +196,31 @@ def sweep_directory(args: Sequence[str]) -> str | None:
                 "config", overrides=["hydra.job.name=run", *first], return_hydra_config=True
             )
             multirun = {"-m", "--multirun"} & set(args) or cfg.hydra.mode == RunMode.MULTIRUN
-            return str(cfg.hydra.sweep.dir) if multirun else None
+            if multirun:
+                return "hydra.sweep.dir", str(cfg.hydra.sweep.dir)
+            return "hydra.run.dir", str(cfg.hydra.run.dir)
     except Exception as exc:  # Hydra's parse and composition errors: the first line only
         raise UsageError(_first_line(exc)) from None
+
+
+def check_output_directory(key: str, path: str | os.PathLike) -> None:
+    """Refuse an output directory that cannot be created: a file, or a path under a file.
+
+    Args:
+        key: the setting or flag that names the directory, for the message.
+        path: the directory; it need not exist.
+
+    Raises:
+        UsageError: naming ``key``, the path and the file in the way.
+    """
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{key}: {path} is a file, not a directory")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{key}: {path} is under {parent}, which is a file")
+            return
 
 
 class _Missing:
@@ -238,6 +266,9 @@ def run_command(args: Sequence[str]) -> int:
 
     from sim.results import DirectoryInUseError, locked
 
+    # Ray's driver merges lines that look alike, numbers aside, from different jobs into one
+    # ("[repeated 2x across cluster]"): on hydra/launcher=ray each job's lines must stay its own
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")
     flags = {a.split("=", 1)[0] for a in args}
     if {"-m", "--multirun"} & flags and not flags & _PRINT_FLAGS and _local_launcher(args):
         from experiments import launcher
@@ -246,10 +277,13 @@ def run_command(args: Sequence[str]) -> int:
     try:
         if not flags & _HELP_FLAGS:
             validate_overrides(split_overrides(args))
-        sweep = None if flags & _PRINT_FLAGS else sweep_directory(args)
+        key, directory = ("", "") if flags & _PRINT_FLAGS else output_directory(args)
+        if directory:
+            check_output_directory(key, directory)
     except UsageError as exc:
         print(f"intentlab run: error: {exc}", file=sys.stderr)
         return 2
+    sweep = directory if key == "hydra.sweep.dir" else None
     if sweep is None:
         return _hydra(args)
     try:
@@ -489,6 +523,11 @@ def calibrate_command(args: Sequence[str]) -> int:
     if options.repeats < 1:
         print("intentlab calibrate: error: --repeats must be >= 1", file=sys.stderr)
         return 2
+    try:
+        check_output_directory("--out", options.out)
+    except UsageError as exc:
+        print(f"intentlab calibrate: error: {exc}", file=sys.stderr)
+        return 2
     if options.detection:
         return _calibrate_detection(options)
     from crypto.calibration import Calibration
@@ -498,7 +537,8 @@ def calibrate_command(args: Sequence[str]) -> int:
     config = CalibrationStudyConfig(
         grid="quick" if options.quick else "default", repeats=options.repeats
     )
-    table = measure(config, progress=True)
+    with command_log(options.out / CALIBRATE_LOG):
+        table = measure(config, progress=True)
     failed = table[~table["ok"].astype(bool)]
     for row in failed.itertuples():
         print(f"failed: {row.kind} rows={row.rows} features={row.features}: {row.error}")
@@ -510,7 +550,11 @@ def calibrate_command(args: Sequence[str]) -> int:
     studies.save(options.out, tables, config)
     for kind, targets in Calibration.from_json(tables["calibration"]).fits.items():
         for target, f in targets.items():
-            print(f"{kind:12s} {target:12s} R² {f.r2:.3f}  n={f.n}  terms: {', '.join(f.terms)}")
+            print(
+                f"{kind:12s} {target:12s} R² {f.r2:.3f}  leave-one-out RMSE (log) "
+                f"{f.loo_rmse:.2f}  n={f.n}  terms: {', '.join(f.terms)}"
+            )
+    print(f"log: {options.out / CALIBRATE_LOG}")
     print(f"calibration: {options.out}")
     return 0
 
@@ -526,15 +570,55 @@ def _calibrate_detection(options) -> int:
     except ConfigError as exc:
         print(f"intentlab calibrate: error: {exc}", file=sys.stderr)
         return 2
-    if options.out.exists() and not options.out.is_dir():
-        print(f"intentlab calibrate: error: --out {options.out} is a file", file=sys.stderr)
-        return 2
     study = studies.get("detection")
-    tables = study.run(SimConfig(), config, progress=True)
+    with command_log(options.out / CALIBRATE_LOG):
+        tables = study.run(SimConfig(), config, progress=True)
     studies.save(options.out, tables, config)
     print(study.summary(tables).to_string())
+    print(f"log: {options.out / CALIBRATE_LOG}")
     print(f"detection: {options.out / 'detection.json'}")
     return 0
+
+
+#: ``intentlab calibrate``'s log file, in its output directory.
+CALIBRATE_LOG = "calibrate.log"
+
+
+@contextmanager
+def command_log(path: Path) -> Iterator[Path]:
+    """While open, the process logs to ``path``; the console gets intentlab's warnings only.
+
+    Every record at INFO and above goes to ``path`` (appended), and so does the log of the
+    real jobs' worker processes (:func:`crypto.ground_truth.log_file`). ezkl's records
+    (:data:`crypto.zk.EZKL_LOGGERS`: fidelity report tables, timings, its warnings) go there
+    only; other warnings and errors also go to stderr, one line each.
+
+    Args:
+        path: the log file; its directory is created.
+
+    Yields:
+        ``path``.
+    """
+    from crypto.zk import not_ezkl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file = logging.FileHandler(path, encoding="utf-8")
+    file.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"))
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.WARNING)
+    console.addFilter(not_ezkl)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(file)
+    root.addHandler(console)
+    root.setLevel(logging.INFO)
+    try:
+        yield path
+    finally:
+        root.removeHandler(console)
+        root.removeHandler(file)
+        root.setLevel(level)
+        file.close()
 
 
 COMMANDS = {

@@ -23,6 +23,12 @@ directory, same results. With one worker (``n_jobs: 1``, one core, a sweep of on
 where ``fork`` is not the safe choice (not Linux) or once JAX has started computing in the
 sweep's process, the jobs run one after the other in the sweep's process, like ``basic``.
 
+What a job prints is kept off the console, where the jobs' summaries would interleave: the
+lines that name its output directory (``results: DIR``) go to stdout, all of it (its
+summary) to :data:`JOB_OUTPUT` in that directory (:func:`job_output`). The sweep's progress
+(jobs done, running, elapsed and estimated time left) goes to stderr
+(:class:`SweepProgress`).
+
 A job that exits (``sys.exit``, as ``intentlab run`` does on a bad config or a directory in
 use) stops the sweep as on the basic launcher: no further job starts, the running ones
 finish, and the sweep exits with the job's status. A worker that dies fails the sweep;
@@ -36,7 +42,9 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures as cf
+import contextlib
 import importlib
+import io
 import logging
 import multiprocessing as mp
 import os
@@ -48,7 +56,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from hydra.core.utils import (
     JobReturn,
@@ -71,6 +79,8 @@ PLUGIN_DIR = Path(__file__).resolve().parent / "plugins"
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 #: The XLA flag that makes single-threaded workers' JAX programs single-threaded.
 SINGLE_THREADED_XLA = "--xla_cpu_multi_thread_eigen=false"
+#: The file in a job's output directory that holds what the job printed (its summary).
+JOB_OUTPUT = "summary.txt"
 
 _launcher: LocalLauncher | None = None  # the launcher whose jobs a zygote's workers run
 _early: _Zygote | None = None  # forked by prefork(), taken by the next setup()
@@ -220,17 +230,28 @@ class LocalLauncher(Launcher):
         log.info(f"LocalLauncher: launching {len(job_overrides)} jobs {where}")
         for idx, overrides in enumerate(job_overrides):
             log.info(f"\t#{initial_job_idx + idx} : {' '.join(filter_overrides(overrides))}")
-        if zygote is None:
-            return [self.execute(initial_job_idx + k, o) for k, o in enumerate(job_overrides)]
+        progress = SweepProgress(len(job_overrides), initial_job_idx)
         try:
+            if zygote is None:
+                return [self._serial(k, o, progress) for k, o in enumerate(job_overrides)]
             configs = {}  # composed here while the zygote preloads: the workers need not
             for k, overrides in enumerate(job_overrides):
                 if zygote.ready():
                     break
                 configs[k] = self.job_config(initial_job_idx + k, overrides)
-            return zygote.run(self, job_overrides, initial_job_idx, workers, configs)
+            return zygote.run(self, job_overrides, initial_job_idx, workers, configs, progress)
         finally:
-            zygote.close()
+            progress.close()
+            if zygote is not None:
+                zygote.close()
+
+    def _serial(self, k: int, overrides: Sequence[str], progress: SweepProgress) -> JobReturn:
+        """Run the sweep's job ``k`` in this process, its progress shown."""
+        progress.start()
+        result, console = self.execute(progress.initial_job_idx + k, overrides)
+        progress.print(console)
+        progress.finish(k)
+        return result
 
     def job_config(self, idx: int, overrides: Sequence[str]) -> DictConfig:
         """Job ``idx``'s config, composed as Hydra's basic launcher composes it."""
@@ -244,29 +265,140 @@ class LocalLauncher(Launcher):
 
     def execute(
         self, idx: int, overrides: Sequence[str], config: DictConfig | None = None
-    ) -> JobReturn:
-        """Run job ``idx`` in this process, as Hydra's basic launcher does.
+    ) -> tuple[JobReturn, str]:
+        """Run job ``idx`` in this process, as Hydra's basic launcher does, its output kept.
+
+        What the job prints on stdout is captured (:func:`job_output`); if the job exits or
+        raises, what it printed goes to stdout as it is.
 
         Args:
             idx: the job's number.
             overrides: the job's overrides.
             config: its config if composed already (:meth:`job_config`).
+
+        Returns:
+            The job's result and the lines of its output for the console.
         """
         assert self.config is not None and self.hydra_context is not None
         assert self.task_function is not None
         if config is None:
             config = self.job_config(idx, overrides)
         setup_globals()
+        printed = io.StringIO()
+        result = None
         try:
-            return run_job(
-                hydra_context=self.hydra_context,
-                task_function=self.task_function,
-                config=config,
-                job_dir_key="hydra.sweep.dir",
-                job_subdir_key="hydra.sweep.subdir",
-            )
+            with contextlib.redirect_stdout(printed):
+                result = run_job(
+                    hydra_context=self.hydra_context,
+                    task_function=self.task_function,
+                    config=config,
+                    job_dir_key="hydra.sweep.dir",
+                    job_subdir_key="hydra.sweep.subdir",
+                )
         finally:
             configure_log(self.config.hydra.hydra_logging, self.config.hydra.verbose)
+            if result is None:  # it exited or raised: what it printed goes out as it is
+                sys.stdout.write(printed.getvalue())
+        return result, job_output(result, printed.getvalue())
+
+
+def job_output(result: JobReturn, printed: str) -> str:
+    """Keep what a finished job printed in its directory; the lines for the console.
+
+    The console gets the lines that name the job's output directory (``results: DIR``,
+    ``complete, skipped: DIR``). If the job printed more (its summary), all of it goes to
+    :data:`JOB_OUTPUT` in that directory. A failed job's output all goes to the console.
+
+    Args:
+        result: the job's result.
+        printed: what it printed on stdout.
+
+    Returns:
+        What the console gets of it.
+    """
+    if result.status != JobStatus.COMPLETED or not printed:
+        return printed
+    directory = str(result.hydra_cfg.hydra.runtime.output_dir)
+    console = "".join(x for x in printed.splitlines(keepends=True) if directory in x)
+    if console != printed:  # atomic: a summary file is whole or absent
+        from sim.results import write_atomic
+
+        write_atomic(Path(directory) / JOB_OUTPUT, lambda tmp: Path(tmp).write_text(printed))
+    return console
+
+
+class SweepProgress:
+    """A sweep's progress on stderr: jobs done of all, running, elapsed and estimated time left.
+
+    On a terminal, one tqdm bar, with the jobs' console lines (:meth:`print`, on stdout)
+    written above it; elsewhere (a file, a pipe, CI) one line per finished job, e.g.
+    ``sweep: #7 done, 8/9 jobs, 1 running, 8.8 s elapsed, about 1 s left``.
+
+    Args:
+        total: the sweep's jobs.
+        initial_job_idx: the first job's number.
+        stream: where it goes (default ``sys.stderr``).
+    """
+
+    def __init__(self, total: int, initial_job_idx: int = 0, stream: TextIO | None = None) -> None:
+        self.stream = sys.stderr if stream is None else stream
+        self.total = total
+        self.initial_job_idx = initial_job_idx
+        self.done = 0
+        self.running = 0
+        self.started = time.monotonic()
+        self.bar = None
+        if _isatty(self.stream):
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="sweep", unit="job", file=self.stream,
+                            dynamic_ncols=True, postfix="0 running")  # fmt: skip
+
+    def start(self) -> None:
+        """A job started."""
+        self.running += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.running} running")
+
+    def finish(self, k: int) -> None:
+        """The sweep's job ``k`` (0 for the first) finished."""
+        self.running = max(0, self.running - 1)
+        self.done += 1
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{self.running} running", refresh=False)
+            self.bar.update()
+            return
+        elapsed = time.monotonic() - self.started
+        line = (
+            f"sweep: #{self.initial_job_idx + k} done, {self.done}/{self.total} jobs, "
+            f"{self.running} running, {elapsed:.1f} s elapsed"
+        )
+        if self.done < self.total:
+            line += f", about {elapsed / self.done * (self.total - self.done):.0f} s left"
+        print(line, file=self.stream, flush=True)
+
+    def print(self, text: str) -> None:
+        """Write a job's console lines on stdout (above the bar, on a terminal)."""
+        if not text:
+            return
+        with contextlib.ExitStack() as stack:
+            if self.bar is not None:
+                stack.enter_context(self.bar.external_write_mode(file=sys.stdout))
+            sys.stdout.write(text)
+            sys.stdout.flush()
+
+    def close(self) -> None:
+        """End the bar, if any."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _isatty(stream: TextIO) -> bool:
+    """Whether ``stream`` is a terminal."""
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # no such method, or closed
+        return False
 
 
 class _Zygote:
@@ -275,9 +407,9 @@ class _Zygote:
     Forked from the sweep's process, it imports ``preload`` and says ``("ready",)``, waits
     for the jobs (with the configs the sweep's process composed meanwhile, the launcher's
     threads and preload, and Hydra's state if it was forked before the launcher was set
-    up), forks the workers, hands them the jobs and sends back each result as it comes:
-    ``("done", k, JobReturn)``, ``("exit", k, status)``, ``("died", k, why)``, then
-    ``("end",)``.
+    up), forks the workers, hands them the jobs and sends back each start and each result as
+    it comes: ``("started", k, None)``, ``("done", k, (JobReturn, console lines))``,
+    ``("exit", k, status)``, ``("died", k, why)``, then ``("end",)``.
 
     Args:
         preload: modules to import before the jobs come.
@@ -320,6 +452,7 @@ class _Zygote:
         initial_job_idx: int,
         workers: int,
         configs: dict[int, DictConfig],
+        progress: SweepProgress,
     ) -> list[JobReturn]:
         """Have the zygote's workers run the jobs; their results in job order.
 
@@ -329,6 +462,7 @@ class _Zygote:
             initial_job_idx: the first job's number.
             workers: workers to fork.
             configs: by job (0 for the first), the configs composed already.
+            progress: shows the jobs' progress and their console lines.
         """
         state = None
         if not self.inherits:  # forked before Hydra started: send it what Hydra set up
@@ -348,20 +482,18 @@ class _Zygote:
             pass
         results: list[Any] = [None] * len(job_overrides)
         exit_status: list[Any] = []
-        started = time.monotonic()
         while True:
             message = self._receive()
             kind = message[0]
             if kind == "end":
                 break
             k = message[1]
-            if kind == "done":
-                results[k] = message[2]
-                finished = sum(r is not None for r in results)
-                log.info(
-                    f"#{initial_job_idx + k} done ({finished}/{len(results)} jobs, "
-                    f"{time.monotonic() - started:.1f} s)"
-                )
+            if kind == "started":
+                progress.start()
+            elif kind == "done":
+                results[k], console = message[2]
+                progress.print(console)
+                progress.finish(k)
             elif kind == "exit":
                 exit_status.append(message[2])
             else:
@@ -452,7 +584,10 @@ def _dispatch(
     workers: int,
     configs: dict[int, DictConfig],
 ) -> Iterator[tuple[int, str, Any]]:
-    """Run the jobs on ``workers`` forked workers: ``(k, kind, value)`` as each one ends.
+    """Run the jobs on ``workers`` forked workers: ``(k, kind, value)`` as each starts and ends.
+
+    ``kind`` is ``"started"`` as a job goes to a worker, then ``"done"``, ``"exit"`` or
+    ``"died"`` (:func:`_job`).
 
     A job goes to a worker only when one is free, so that none starts after a job exited;
     it comes with its config where ``configs`` has it.
@@ -461,6 +596,7 @@ def _dispatch(
     if not ok:  # a preloaded module started JAX: no fork from here
         log.warning(f"LocalLauncher: running the jobs one after the other: {why}")
         for k, overrides in enumerate(job_overrides):
+            yield k, "started", None
             kind, value = _job(initial_job_idx + k, overrides, configs.get(k))
             yield k, kind, value
             if kind == "exit":
@@ -476,6 +612,7 @@ def _dispatch(
                 k = waiting.popleft()
                 job = (initial_job_idx + k, job_overrides[k], configs.get(k))
                 running[executor.submit(_job, *job)] = k
+                yield k, "started", None
             if not running:
                 break
             done, _ = cf.wait(running, return_when=cf.FIRST_COMPLETED)
@@ -491,16 +628,16 @@ def _dispatch(
 
 
 def _job(idx: int, overrides: list[str], config: DictConfig | None) -> tuple[str, Any]:
-    """Run one job: ``("done", JobReturn)`` or ``("exit", status)``."""
+    """Run one job: ``("done", (JobReturn, console lines))`` or ``("exit", status)``."""
     assert _launcher is not None
     try:
-        result = _launcher.execute(idx, overrides, config)
+        result, console = _launcher.execute(idx, overrides, config)
     except SystemExit as exc:
         return "exit", exc.code
     finally:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
-    return "done", _portable(result, idx)
+    return "done", (_portable(result, idx), console)
 
 
 def _portable(result: JobReturn, idx: int) -> JobReturn:

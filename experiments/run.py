@@ -110,6 +110,11 @@ def main(cfg: DictConfig) -> None:
     """Run what the config describes, save it in Hydra's output directory, plot it."""
     for name in ("MESA", "jax"):  # their INFO lines are noise in a run log
         logging.getLogger(name).setLevel(logging.WARNING)
+    from crypto.zk import not_ezkl  # ezkl's reports: in the run's log file, not the console
+
+    for handler in logging.getLogger().handlers:
+        if type(handler) is logging.StreamHandler:
+            handler.addFilter(not_ezkl)
     hydra_cfg = HydraConfig.get()
     out = Path(hydra_cfg.runtime.output_dir)
     multirun = hydra_cfg.mode == RunMode.MULTIRUN

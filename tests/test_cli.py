@@ -1,6 +1,7 @@
 """End-to-end tests of the `intentlab` command line, run as a subprocess."""
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -156,3 +157,58 @@ def test_figures_help_and_an_unknown_preset_name_the_presets(tmp_path, capsys, m
     err = capsys.readouterr().err.strip()
     assert err.startswith("intentlab figures: error: no directory or preset 'intent_vs_yum'")
     assert "presets: " in err and "intent_vs_yuma" in err and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["hydra.run.dir={file}"], "hydra.run.dir: {file} is a file, not a directory"),
+        (
+            ["hydra.run.dir={file}/sub"],
+            "hydra.run.dir: {file}/sub is under {file}, which is a file",
+        ),
+        (["-m", "seed=0,1", "hydra.sweep.dir={file}"], "hydra.sweep.dir: {file} is a file"),
+        (["-m", "seed=0,1", "hydra.sweep.dir={file}/sub/deeper"], "is under {file}, which is"),
+    ],
+)
+def test_an_output_directory_that_is_a_file_is_one_line_before_any_job(tmp_path, args, message):
+    taken = tmp_path / "file"
+    taken.write_text("")
+    args = [a.format(file=taken) for a in args]
+    proc = intentlab("run", *TINY, *args, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()
+    assert line.startswith("intentlab run: error: hydra.") and message.format(file=taken) in line
+    assert "Launching" not in proc.stdout and "launching" not in proc.stdout  # no job started
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]  # nothing written
+    assert taken.read_text() == ""
+
+
+@pytest.mark.parametrize("flags", [[], ["--detection"]])
+def test_calibrate_out_that_is_a_file_is_refused_before_any_job(
+    tmp_path, capsys, monkeypatch, flags
+):
+    from experiments.studies import calibration, detection
+
+    def no_job(*args, **kwargs):
+        raise AssertionError("a job ran")
+
+    monkeypatch.setattr(calibration, "measure", no_job)
+    monkeypatch.setattr(detection.DetectionStudy, "run", no_job)
+    taken = tmp_path / "file"
+    taken.write_text("")
+    for out, problem in ((taken, "is a file"), (taken / "sub", f"is under {taken}, which is")):
+        assert cli.main(["calibrate", *flags, "--quick", "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith(f"intentlab calibrate: error: --out: {out} {problem}"), err
+        assert "\n" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_run_turns_off_rays_log_deduplication(monkeypatch, tmp_path):
+    # Ray's driver would print one job's summary for several ("[repeated 2x across cluster]")
+    monkeypatch.setenv("RAY_DEDUP_LOGS", "")  # restored after the test
+    monkeypatch.delenv("RAY_DEDUP_LOGS")
+    monkeypatch.setattr(cli, "_hydra", lambda args: 0)  # no run: what run_command sets up
+    assert cli.main(["run", *TINY, f"hydra.run.dir={tmp_path / 'run'}"]) == 0
+    assert os.environ["RAY_DEDUP_LOGS"] == "0"

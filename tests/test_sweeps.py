@@ -1,7 +1,9 @@
 """Sweeps on local cores, resuming an interrupted sweep, locks, and `intentlab collect`."""
 
+import io
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -13,6 +15,7 @@ import pytest
 import yaml
 from filelock import FileLock
 
+from experiments import launcher
 from tests.test_cli import INTENTLAB, TINY, intentlab
 
 TABLES = ("rounds.parquet", "trades.parquet", "agents.parquet", "adversaries.parquet")
@@ -46,6 +49,57 @@ def test_local_parallel_sweep_equals_the_serial_one(sweeps):
         for name in (*TABLES, "config.yaml", "DONE"):
             a = (root / "parallel" / job / name).read_bytes()
             assert a == (root / "serial" / job / name).read_bytes(), (job, name)
+
+
+def test_a_sweep_shows_its_progress_and_one_results_line_per_job(tmp_path):
+    sweep = tmp_path / "sweep"
+    result = intentlab(
+        "run", "-m", "market=small", "rounds=2", "seed=0,1,2", f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # stderr is no terminal here: one progress line per finished job
+    lines = [x for x in result.stderr.splitlines() if x.startswith("sweep: ")]
+    assert len(lines) == 3, result.stderr
+    for done, line in enumerate(lines, start=1):
+        assert re.fullmatch(
+            rf"sweep: #[0-2] done, {done}/3 jobs, [0-2] running, [0-9.]+ s elapsed"
+            + (", about [0-9]+ s left" if done < 3 else ""),
+            line,
+        ), line
+    assert lines[-1].startswith("sweep: #") and ", 3/3 jobs, 0 running, " in lines[-1]
+    # the console gets each job's results line; its summary goes to its directory
+    assert sorted(x for x in result.stdout.splitlines() if not x.startswith("[")) == [
+        f"results: {sweep / job}" for job in ("0", "1", "2")
+    ]
+    for job in ("0", "1", "2"):
+        summary = (sweep / job / launcher.JOB_OUTPUT).read_text()
+        assert "efficiency" in summary and summary.endswith(f"results: {sweep / job}\n")
+    again = intentlab(
+        "run", "-m", "market=small", "rounds=2", "seed=0,1,2", f"hydra.sweep.dir={sweep}",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("complete, skipped: ") == 3 and "3/3 jobs" in again.stderr
+    assert "efficiency" in (sweep / "0" / launcher.JOB_OUTPUT).read_text()  # kept
+
+
+def test_sweep_progress_on_a_terminal_is_a_bar_under_the_jobs_lines(capsys):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    progress = launcher.SweepProgress(2, stream=stream)
+    progress.start()
+    progress.start()
+    progress.print("results: a\n")
+    progress.finish(0)
+    progress.finish(1)
+    progress.close()
+    assert capsys.readouterr().out == "results: a\n"
+    drawn = stream.getvalue()
+    assert "sweep:" in drawn and "2 running" in drawn and "2/2" in drawn and "0 running" in drawn
 
 
 def test_rerunning_a_complete_sweep_recomputes_nothing(sweeps):
@@ -232,6 +286,8 @@ def test_ray_and_submitit_launchers_give_the_same_results(sweeps, launcher):
         cwd=root,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    if launcher == "ray":  # each job's lines its own, none merged by Ray's log deduplication
+        assert result.stdout.count("results: ") == 2 and "repeated" not in result.stdout
     for job in ("0", "1"):
         assert (out / job / "DONE").is_file(), (launcher, job)
         for name in (*TABLES, "config.yaml"):
@@ -263,6 +319,10 @@ def test_a_one_worker_local_sweep_runs_in_the_sweep_process(sweeps, tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "LocalLauncher: launching 2 jobs one after the other" in result.stdout
+    assert (
+        "sweep: #0 done, 1/2 jobs" in result.stderr and "sweep: #1 done, 2/2 jobs" in result.stderr
+    )
+    assert result.stdout.count("results: ") == 2 and "efficiency" not in result.stdout
     for job in ("0", "1"):
         for name in (*TABLES, "config.yaml", "DONE"):
             assert (sweep / job / name).read_bytes() == (root / "serial" / job / name).read_bytes()
