@@ -2,6 +2,8 @@
 preset selects its registered study (whose contract runs it, in test_studies.py), a sweep
 preset runs; `intentlab figures` knows every preset."""
 
+import re
+
 import pytest
 
 import sim
@@ -29,6 +31,18 @@ def test_preset_documents_its_question(name):
     text = (CONFIG_DIR / "experiment" / f"{name}.yaml").read_text()
     assert text.startswith("# @package _global_")
     assert "# Question:" in text and "# Run:" in text
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_preset_states_its_measured_cost_here_and_in_the_workflow_docs(name):
+    text = (CONFIG_DIR / "experiment" / f"{name}.yaml").read_text()
+    cost = re.search(r"#   small \(`intentlab figures (\w+)`\): ([\d.,]+) CPU-s", text)
+    assert "# Cost (measured" in text and "#   full preset: " in text
+    assert cost and cost.group(1) == name
+    docs = (CONFIG_DIR.parent / "docs" / "workflow.md").read_text()
+    row = re.search(rf"^\| `{name}` \| ([^|]+) \|.*\| ([\d.,]+) \| [^|]+ \| [\d,]+ \|$", docs, re.M)
+    assert row, f"docs/workflow.md has no cost row for {name}"
+    assert row.group(2) == cost.group(2)  # the YAML repeats the table's small CPU-s
 
 
 @pytest.mark.parametrize("name", PRESETS)
