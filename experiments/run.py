@@ -12,6 +12,7 @@ model), and makes the local sweep launcher (:mod:`experiments.launcher`) known t
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -108,6 +109,7 @@ def is_complete(directory: Path, record: dict, key: str = "hydra.run.dir") -> bo
 @hydra.main(config_path=str(CONFIG_DIR), config_name="config", version_base="1.3")
 def main(cfg: DictConfig) -> None:
     """Run what the config describes, save it in Hydra's output directory, plot it."""
+    os.environ.setdefault("MPLBACKEND", "Agg")  # figures are files (any launcher's worker)
     for name in ("MESA", "jax"):  # their INFO lines are noise in a run log
         logging.getLogger(name).setLevel(logging.WARNING)
     from crypto.zk import not_ezkl  # ezkl's reports: in the run's log file, not the console
