@@ -55,3 +55,18 @@ def test_notebook_executes(path, tmp_path):
     assert figures(book) == FIGURES[path.stem], (
         f"{path.name} shows {figures(book)} figures, expected {FIGURES[path.stem]}"
     )
+    if path.stem == "mechanism_comparison":
+        assert interval_units(book) == {5}  # the sweep's seeds, not seeds x rounds
+
+
+def interval_units(book) -> set[int]:
+    """The units behind each interval of the cell tagged ``interval`` (its ``seeds`` column).
+
+    The mechanism-comparison notebook's intervals must stand on independent units: one
+    number per seed, not one per round.
+    """
+    (cell,) = [c for c in book.cells if "interval" in c.get("metadata", {}).get("tags", [])]
+    (text,) = [o["data"]["text/plain"] for o in cell["outputs"] if "data" in o]
+    header, _, *rows = text.splitlines()  # columns; the index's name; one row a mechanism
+    column = header.split().index("seeds") + 1  # + the row's label
+    return {int(row.split()[column]) for row in rows}
