@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from mechanisms import welfare
-from mechanisms.base import Mechanism
+from mechanisms.base import Mechanism, UnsupportedMarketError
 from mechanisms.market import Market, Outcome
 
 
@@ -130,15 +130,29 @@ class _Reoptimizer:
         self.highs.run()
 
     def welfare_without(self, row: int) -> float:
-        """Optimal welfare with agent ``row``'s capacity set to zero."""
+        """Optimal welfare with agent ``row``'s capacity set to zero.
+
+        The re-solve starts from the previous basis; where that ends without an optimum (a
+        badly scaled market: quantities near 1e9, gains 1e-12 apart), it is solved again
+        from scratch.
+
+        Raises:
+            UnsupportedMarketError: if even that finds no optimum.
+        """
         if self.highs is None:
             return 0.0
         inf = float("inf")
         self.highs.changeRowBounds(row, -inf, 0.0)
         self.highs.run()
+        if self.highs.getModelStatus() != self.optimal:
+            self.highs.clearSolver()  # the warm start failed: solve cold
+            self.highs.run()
         status = self.highs.getModelStatus()
         value = -self.highs.getInfo().objective_function_value
         self.highs.changeRowBounds(row, -inf, float(self.capacity[row]))
         if status != self.optimal:
-            raise RuntimeError(f"vcg: re-solve without agent {row} ended with {status}")
+            raise UnsupportedMarketError(
+                f"vcg: the welfare without agent {row} has no optimum the LP solver can find "
+                f"({status}); the market is too badly scaled"
+            )
         return float(value)

@@ -233,3 +233,22 @@ def test_flow_solver_clears_as_highs(name):
         np.testing.assert_allclose(a.allocation, b.allocation, atol=1e-7)
         np.testing.assert_allclose(a.seller_revenue, b.seller_revenue, atol=1e-6)
         np.testing.assert_allclose(a.buyer_payment, b.buyer_payment, atol=1e-6)
+
+
+def test_vcg_solves_again_from_scratch_where_a_warm_re_solve_finds_no_optimum():
+    """A badly scaled market (found by fuzzing) on which the warm-started re-solve without
+    buyer 1 ends without an optimum: VCG solves it again from scratch and charges the
+    from-scratch pivot, to the LP's tolerance at this scale (1e-6 of the welfare)."""
+    import dataclasses
+
+    market = Market(
+        supply=np.full(4, 5e8), demand=np.array([1e9, 1e9, 0.0]), ask=np.zeros(4),
+        bid=np.array([1e-12, 257.0, 257.0]),
+    )  # fmt: skip
+    out = mechanisms.get("vcg").clear(market, rng=np.random.default_rng(0))
+    total = welfare.linear_optimum(market)[0]
+    without = welfare.linear_optimum(dataclasses.replace(market, demand=np.array([1e9, 0, 0])))
+    x = out.allocation
+    expected = (market.bid_matrix()[:, 1] * x[:, 1]).sum() - (total - without[0])
+    assert out.buyer_payment[1] == pytest.approx(expected, abs=1e-6 * total)
+    assert np.isfinite(out.buyer_payment).all() and x.sum() > 0
