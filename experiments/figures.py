@@ -106,6 +106,34 @@ def t_scale(count) -> np.ndarray:
     return student.ppf(0.975, np.maximum(np.asarray(count) - 1, 1))
 
 
+def interval(
+    stats, t: bool = True, floor: float | None = None, ceiling: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The 95% confidence interval of each mean, within a quantity's range.
+
+    Args:
+        stats: ``mean``, ``sem`` and ``count`` (a frame's columns, or a series' entries for
+            one mean), e.g. ``grouped.agg(["mean", "sem", "count"])``.
+        t: Student's t with ``count − 1`` degrees of freedom (few independent units, e.g.
+            seeds) instead of the normal ``1.96``.
+        floor: the lower edge never goes below this (a quantity's lower bound).
+        ceiling: the upper edge never goes above this (a quantity's upper bound).
+
+    Returns:
+        The lower and upper edges; a mean without a standard error (one unit) is its own
+        interval.
+    """
+    mean = np.asarray(stats["mean"], dtype=float)
+    scale = t_scale(np.asarray(stats["count"], dtype=float)) if t else 1.96
+    half = np.nan_to_num(scale * np.asarray(stats["sem"], dtype=float))
+    low, high = mean - half, mean + half
+    if floor is not None:
+        low = np.maximum(low, floor)
+    if ceiling is not None:
+        high = np.minimum(high, ceiling)
+    return low, high
+
+
 def _band(
     ax,
     grouped,
@@ -139,13 +167,8 @@ def _band(
         The x values.
     """
     stats = grouped.agg(["mean", "sem", "count"])
-    scale = t_scale(stats["count"].to_numpy()) if t else 1.96
-    x, half = stats.index.to_numpy(), scale * stats["sem"].fillna(0).to_numpy()
-    low, high = stats["mean"] - half, stats["mean"] + half
-    if floor is not None:
-        low = np.maximum(low, floor)
-    if ceiling is not None:
-        high = np.minimum(high, ceiling)
+    x = stats.index.to_numpy()
+    low, high = interval(stats, t, floor, ceiling)
     ax.plot(x, stats["mean"], style, color=color, **line)
     ax.fill_between(x, low, high, color=color, alpha=alpha)
     fewer = (stats["count"] < full).to_numpy() if full is not None else []

@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from experiments.figures import PAGE_WIDTH, PALETTE, _save, t_scale
+from experiments.figures import PAGE_WIDTH, PALETTE, _save, interval
 from experiments.studies.base import Study, Tables
 from sim.config import SimConfig, VerificationConfig, between, one_of, param
 from sim.results import rounded
@@ -115,9 +115,7 @@ class Adversaries(Study):
                     .agg(["mean", "sem", "count"])
                     .reindex(designs)
                 )
-                half = (t_scale(stats["count"].fillna(1)) * stats["sem"]).fillna(0)
-                low = np.maximum(stats["mean"] - half, 0.0)
-                high = np.minimum(stats["mean"] + half, ceiling or np.inf)
+                low, high = interval(stats, floor=0.0, ceiling=ceiling)
                 x = np.arange(len(designs)) + (k - (len(shown) - 1) / 2) * width
                 color = PALETTE[kinds.index(kind) % len(PALETTE)]
                 ax.bar(x, stats["mean"], width, yerr=[stats["mean"] - low, high - stats["mean"]],

@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds, t_scale
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds, interval
 from experiments.studies.base import Study, Tables
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.results import rounded
@@ -110,13 +109,11 @@ class FheOverhead(Study):
             x = _band(ax, encrypted, PALETTE[0], t=True, floor=low, ceiling=high, full=seeds,
                       marker="o", ms=3, label="FHE + ZK")  # fmt: skip
             if False in per_run.index.get_level_values("encryption"):
-                plain = per_run.xs(False, level="encryption")[column].dropna()
-                mean = plain.mean()
-                half = t_scale(len(plain)) * plain.sem() if len(plain) > 1 else 0.0
-                bottom = max(mean - half, -np.inf if low is None else low)
-                top = min(mean + half, np.inf if high is None else high)
-                ax.axhline(mean, ls="--", color=PALETTE[1], label="no encryption (leakage cost)")
-                ax.axhspan(bottom, top, color=PALETTE[1], alpha=0.15)
+                plain = per_run.xs(False, level="encryption")[column].agg(["mean", "sem", "count"])
+                bottom, top = interval(plain, floor=low, ceiling=high)
+                ax.axhline(plain["mean"], ls="--", color=PALETTE[1],
+                           label="no encryption (leakage cost)")  # fmt: skip
+                ax.axhspan(float(bottom), float(top), color=PALETTE[1], alpha=0.15)
             ax.set(xscale="log")
             ax.set_title(title, fontsize="small")
             ax.set_xticks(x, [f"{v:g}" for v in x])
