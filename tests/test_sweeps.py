@@ -46,7 +46,7 @@ def test_local_parallel_sweep_equals_the_serial_one(sweeps):
     # it ran on the local launcher, in forked workers (one per core, here two jobs)
     assert f"LocalLauncher: {TWO_JOBS}" in parallel.stdout
     for job in ("0", "1"):
-        for name in (*TABLES, "config.yaml", "DONE"):
+        for name in (*TABLES, "config.yaml", "DONE", ".hydra/config.yaml", ".hydra/overrides.yaml"):
             a = (root / "parallel" / job / name).read_bytes()
             assert a == (root / "serial" / job / name).read_bytes(), (job, name)
 
@@ -349,6 +349,30 @@ def test_local_launcher_settings_and_job_count():
     assert launcher.expected_jobs(preset, Context()) == 9  # its sweeper params: 3 x 3
 
 
+def test_the_launcher_keeps_the_configs_the_sweeper_composed_from_its_config():
+    import pickle
+
+    from hydra import compose, initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from joblib.externals import cloudpickle
+
+    from experiments import CONFIG_DIR
+
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        master = compose("config", ["market=small"], return_hydra_config=True)
+        other = compose("config", ["market=small"], return_hydra_config=True)
+        kept = launcher._KeptConfigs(loader, master)
+        config = kept.load_sweep_config(master_config=master, sweep_overrides=["seed=3"])
+        kept.load_sweep_config(other, ["seed=4"])  # another master: composed, not kept
+        assert config.seed == 3 and kept.list_groups("") == loader.list_groups("")
+        again = cloudpickle.loads(cloudpickle.dumps(kept))  # as it travels to the zygote
+        assert again.configs == kept.configs
+        taken = kept.take([["seed=4"], ["seed=3"], ["seed=5"]])
+        assert list(taken) == [1] and pickle.loads(taken[1]) == config
+        assert kept.take([["seed=3"]]) == {}  # taken once
+
+
 def test_a_sweep_through_the_hydra_entry_point_equals_the_serial_one(sweeps, tmp_path):
     # without `intentlab run`, nothing forks before Hydra sets the launcher up: it forks then
     root, _ = sweeps
@@ -383,3 +407,54 @@ def test_a_failed_job_travels_back_with_its_traceback():
     sent = launcher._portable(JobReturn(status=JobStatus.FAILED, _return_value=unpicklable), 4)
     assert isinstance(sent._return_value, RuntimeError)
     assert "job #4: its result could not be sent back" in str(sent._return_value)
+
+
+#: A sweep through ``intentlab run`` in which every composition of a job's config and every
+#: run of a job is written to a file: the process, and what the job's process has frozen.
+_WATCHED_SWEEP = """
+import gc, os, sys
+from hydra._internal.config_loader_impl import ConfigLoaderImpl
+import experiments.run
+from experiments import cli
+
+log = sys.argv[1]
+def note(text):
+    with open(log, "a") as f:
+        f.write(f"{os.getpid()} {text}\\n")
+compose = ConfigLoaderImpl.load_sweep_config
+def load_sweep_config(self, master_config, sweep_overrides):
+    note("compose " + " ".join(sweep_overrides))
+    return compose(self, master_config, sweep_overrides)
+ConfigLoaderImpl.load_sweep_config = load_sweep_config
+run = experiments.run._run
+def watched(cfg, out, key, progress):
+    note(f"job {cfg.seed} frozen={gc.get_freeze_count()} collecting={gc.isenabled()}")
+    return run(cfg, out, key, progress)
+experiments.run._run = watched
+note("sweep")
+sys.exit(cli.main(["run", "-m", *sys.argv[2:]]))
+"""
+
+
+def test_a_local_sweep_composes_each_jobs_config_once_and_its_workers_start_frozen(tmp_path):
+    # Hydra's sweeper composes every job's config to validate it; the launcher keeps those
+    # (a second composition costs ~0.1 s per job) and its workers start with what the
+    # zygote imported frozen out of their garbage collections
+    log = tmp_path / "log"
+    result = subprocess.run(
+        [sys.executable, "-c", _WATCHED_SWEEP, str(log), "seed=0,1,2", *TINY,
+         f"hydra.sweep.dir={tmp_path / 'sweep'}"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    sweep = next(pid for pid, text in lines if text == "sweep")
+    composed = sorted((pid, text.split()[1]) for pid, text in lines if text.startswith("compose"))
+    assert composed == [(sweep, "seed=0"), (sweep, "seed=1"), (sweep, "seed=2")], lines
+    jobs = [(pid, text) for pid, text in lines if text.startswith("job")]
+    assert len(jobs) == 3, lines
+    if len(os.sched_getaffinity(0)) > 1:  # forked workers
+        assert all(pid != sweep for pid, _ in jobs), lines
+        for _, text in jobs:
+            frozen = int(re.search(r"frozen=(\d+)", text).group(1))
+            assert frozen > 100_000 and "collecting=True" in text, text
