@@ -593,7 +593,7 @@ def _zygote(conn: Connection, sweep_end: Connection, preload: list[str]) -> None
     """The zygote's life: preload, wait for the jobs, run them on forked workers."""
     global _launcher
     sweep_end.close()  # so that the pipe ends when the sweep's process closes it
-    gc.disable()  # no collection of what is being imported: a fifth less import time
+    gc.disable()  # no collections while importing: a sixth less CPU (docs/workflow.md)
     _preload(preload)
     from hydra.core.plugins import Plugins
     from hydra.core.singleton import Singleton
