@@ -142,6 +142,39 @@ def test_the_grace_period_is_marked_on_the_run_and_sweep_figures(runs, drawn, tm
         assert "grace period ends (agents may leave)" in labels
 
 
+def test_the_headline_study_marks_the_grace_period_its_runs_share(drawn, monkeypatch, tmp_path):
+    from experiments import studies
+    from experiments.run import resolve
+    from experiments.studies import intent_vs_yuma
+
+    monkeypatch.setattr(intent_vs_yuma, "_save", figures._save)  # kept open (drawn)
+    config, study = resolve(
+        compose_config(
+            "experiment=intent_vs_yuma",
+            "study.seeds=2",
+            "study.workers=1",
+            "study.regimes=[intent_market,yuma]",
+            "rounds=4",
+            "agents.grace_rounds=1",
+            "market.n_corporations=12",
+            "market.n_solvers=4",
+        )
+    )
+    ivy = studies.get("intent_vs_yuma")
+    tables = ivy.run(config, study)
+    assert set(tables["rounds"]["grace_rounds"]) == {1}
+    ivy.plot(tables, tmp_path / "marked.png")
+    older = {**tables, "rounds": tables["rounds"].drop(columns="grace_rounds")}
+    ivy.plot(older, tmp_path / "unmarked.png")  # a table written before the column
+    label = "grace period ends (agents may leave)"
+    marked, unmarked = drawn
+    for fig, mark in ((marked, True), (unmarked, False)):
+        for ax in fig.axes:
+            assert ([1.5, 1.5] in [list(line.get_xdata()) for line in ax.lines]) is mark
+        labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+        assert (label in labels) is mark
+
+
 def test_sweep_bands_stay_in_range_and_say_how_many_seeds_stand_behind_them(drawn, tmp_path):
     rounds = pd.DataFrame(
         {

@@ -31,7 +31,15 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 import sim
-from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds, t_scale
+from experiments.figures import (
+    PAGE_WIDTH,
+    PALETTE,
+    _band,
+    _grace,
+    _save,
+    fewer_seeds,
+    t_scale,
+)
 from experiments.studies.base import Study, Tables, run_jobs
 from sim import regimes
 from sim.config import SimConfig, between, one_of, param
@@ -103,13 +111,15 @@ def _run_one(job: tuple[SimConfig, str, int]) -> tuple[pd.DataFrame, pd.DataFram
     )
     result = sim.run(config)
     labels = {"regime": regime, "seed": seed}
-    return result.rounds.assign(**labels), result.adversaries.assign(**labels)
+    rounds = result.rounds.assign(**labels, grace_rounds=config.agents.grace_rounds)
+    return rounds, result.adversaries.assign(**labels)
 
 
 class IntentVsYuma(Study):
     """Market rule x reward rule: who shares data, with whom, and at what welfare.
 
-    Tables ``rounds`` and ``adversaries``: every run's, with ``regime`` and ``seed`` columns.
+    Tables ``rounds`` and ``adversaries``: every run's, with ``regime`` and ``seed`` columns;
+    ``rounds`` also has the run's ``grace_rounds`` (the rounds before agents may leave).
     """
 
     kind = "intent_vs_yuma"
@@ -144,7 +154,8 @@ class IntentVsYuma(Study):
 
         The first panel also shows the initial corporations still active (dashed): the
         survival curve behind the sharing curve. Accuracy and efficiency average only the
-        seeds whose market still has solvers (or a positive optimum) that round.
+        seeds whose market still has solvers (or a positive optimum) that round. The end of
+        the grace period is marked where every run has the same one.
         """
         rounds = tables["rounds"]
         names = list(dict.fromkeys(rounds["regime"]))
@@ -167,6 +178,9 @@ class IntentVsYuma(Study):
         seeds = rounds["seed"].nunique()
         handles = [plt.Line2D([], [], color=colors[r], label=_label(r)) for r in names]
         handles.append(plt.Line2D([], [], color="0.4", ls="--", lw=0.8, label="still active"))
+        grace = rounds["grace_rounds"].unique() if "grace_rounds" in rounds else ()
+        if len(grace) == 1:  # tables written before the column have no marker
+            handles += _grace(axes.flat, int(grace[0]), rounds["round"].max())
         handles += fewer_seeds(axes.flat)
         fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False,
                    fontsize="small")  # fmt: skip
