@@ -225,6 +225,11 @@ def _failure(error: str) -> Result:
     return ("error", float("nan"), float("nan"), 0, error, {}, None, float("nan"))
 
 
+LOG_FORMAT = "[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"
+"""The format of the log files intentlab writes (Hydra's ``run.log`` has the same); a real
+job's worker puts its job before the message."""
+
+
 def log_file() -> Path | None:
     """This process's log file: that of the root logger's last file handler, if any.
 
@@ -243,7 +248,7 @@ def _log_to(path: Path, spec: JobSpec) -> None:
     handler = logging.FileHandler(path, encoding="utf-8")
     job = f"{spec.kind} job ({spec.rows} x {spec.features})"
     handler.setFormatter(
-        logging.Formatter(f"[%(asctime)s][%(name)s][%(levelname)s] - {job}: %(message)s")
+        logging.Formatter(LOG_FORMAT.replace("%(message)s", f"{job}: %(message)s"))
     )
     root = logging.getLogger()
     root.handlers = [handler]

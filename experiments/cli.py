@@ -599,11 +599,12 @@ def command_log(path: Path) -> Iterator[Path]:
     Yields:
         ``path``.
     """
+    from crypto.ground_truth import LOG_FORMAT
     from crypto.zk import not_ezkl
 
     path.parent.mkdir(parents=True, exist_ok=True)
     file = logging.FileHandler(path, encoding="utf-8")
-    file.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] - %(message)s"))
+    file.setFormatter(logging.Formatter(LOG_FORMAT))
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(logging.WARNING)
     console.addFilter(not_ezkl)

@@ -184,6 +184,11 @@ def fewer_seeds(axes) -> list[plt.Line2D]:
     return [FEWER] if marked else []
 
 
+def seeds(n: int) -> str:
+    """``n`` seeds as a figure says it: ``1 seed``, ``3 seeds``."""
+    return f"{n} seed{'s' * (n != 1)}"
+
+
 def _grace(axes, grace_rounds: int | None, last_round: float) -> list[plt.Line2D]:
     """Mark the end of the grace period on ``axes``: from then on agents may leave.
 
@@ -233,12 +238,12 @@ def plot_sweep(
     path = Path(path)
     groups = list(table.groupby(swept, sort=True, dropna=False)) if swept else [((), table)]
     fig, axes = plt.subplots(3, 3, figsize=(PAGE_WIDTH, 5.8), sharex=True, layout="constrained")
-    seeds = {group["seed"].nunique() for _, group in groups}
+    counts = {group["seed"].nunique() for _, group in groups}
     for k, (key, group) in enumerate(groups):
         values = key if isinstance(key, tuple) else (key,)
         label = ", ".join(f"{p}={v}" for p, v in zip(swept, values, strict=True)) or "all runs"
         n = group["seed"].nunique()
-        label += f" ({n} seed{'s' * (n != 1)})" if len(seeds) > 1 else ""
+        label += f" ({seeds(n)})" if len(counts) > 1 else ""
         color = PALETTE[k % len(PALETTE)]
         for ax, (column, _, (low, high)) in zip(axes.flat, SWEEP_PANELS, strict=True):
             if column in group:
@@ -253,8 +258,8 @@ def plot_sweep(
     lines = {h.get_label(): h for ax in axes.flat for h in ax.get_legend_handles_labels()[0]}
     handles = [*lines.values(), *_grace(axes.flat, grace_rounds, table["round"].max())]
     handles += fewer_seeds(axes.flat)
-    (n, *more) = seeds
-    counted = "the seeds" if more else f"{n} seed{'s' * (n != 1)}"
+    (n, *more) = counts
+    counted = "the seeds" if more else seeds(n)
     fig.legend(handles=handles, loc="outside lower center", ncols=2, frameon=False,
                title=f"mean and 95% t interval over {counted} per line")  # fmt: skip
     return _save(fig, path)

@@ -19,7 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from experiments.figures import PAGE_WIDTH, PALETTE, _save, interval
+from experiments.figures import PAGE_WIDTH, PALETTE, _save, interval, seeds
 from experiments.studies.base import Study, Tables
 from sim.config import SimConfig, VerificationConfig, between, one_of, param
 from sim.results import rounded
@@ -125,8 +125,7 @@ class Adversaries(Study):
             ax.set_xlabel("verification design")
             ax.grid(axis="y", alpha=0.3)
         axes[0].set_ylim(0, 1.05)
-        seeds = table["seed"].nunique()
-        title = f"mean and 95% t interval over {seeds} seed{'s' * (seeds != 1)}"
+        title = f"mean and 95% t interval over {seeds(table['seed'].nunique())}"
         fig.legend(*axes[-1].get_legend_handles_labels(), loc="outside lower center",
                    ncols=len(kinds), frameon=False, title=title)  # fmt: skip
         return _save(fig, Path(path))

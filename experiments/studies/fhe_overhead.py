@@ -19,7 +19,15 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import sim
-from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds, interval
+from experiments.figures import (
+    PAGE_WIDTH,
+    PALETTE,
+    _band,
+    _save,
+    fewer_seeds,
+    interval,
+    seeds,
+)
 from experiments.studies.base import Study, Tables
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.results import rounded
@@ -103,10 +111,10 @@ class FheOverhead(Study):
                                  layout="constrained")  # fmt: skip
         columns = [c for c, _, _ in PANELS]
         per_run = rounds.groupby(["encryption", "cost_scale", "seed"])[columns].mean()
-        seeds = rounds["seed"].nunique()
+        n = rounds["seed"].nunique()
         for ax, (column, title, (low, high)) in zip(axes.flat, PANELS, strict=True):
             encrypted = per_run.xs(True, level="encryption")[column].groupby(level="cost_scale")
-            x = _band(ax, encrypted, PALETTE[0], t=True, floor=low, ceiling=high, full=seeds,
+            x = _band(ax, encrypted, PALETTE[0], t=True, floor=low, ceiling=high, full=n,
                       marker="o", ms=3, label="FHE + ZK")  # fmt: skip
             if False in per_run.index.get_level_values("encryption"):
                 plain = per_run.xs(False, level="encryption")[column].agg(["mean", "sem", "count"])
@@ -122,7 +130,7 @@ class FheOverhead(Study):
         for ax in axes[-1]:
             ax.set_xlabel("encrypted cost / calibrated cost")
         handles = [*axes[0, 0].get_legend_handles_labels()[0], *fewer_seeds(axes.flat)]
-        title = f"mean per round, 95% t interval over {seeds} seed{'s' * (seeds != 1)}"
+        title = f"mean per round, 95% t interval over {seeds(n)}"
         fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False,
                    title=title)  # fmt: skip
         return _save(fig, Path(path))

@@ -35,7 +35,7 @@ import pandas as pd
 
 import mechanisms
 from agents.strategies import STRATEGIES
-from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, t_scale
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, seeds, t_scale
 from experiments.studies.base import Study, Tables, check_mechanism_params, run_jobs
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.learning import SINGLE_ITEM_PAYMENT, Game, deviations, play
@@ -331,9 +331,8 @@ class Learning(Study):
                 value = group["theory"].iloc[0]
                 if np.isfinite(value):
                     ax.axhline(value, color="black", ls=":" if side == "sell" else "--", lw=1)
-            seeds = sub["seed"].nunique()
             ax.set_title(f"{case.mechanism}, {case.market.replace('_', ' ')} {case.agents}"
-                         f" ({seeds} seed{'s' * (seeds > 1)})", fontsize=8)  # fmt: skip
+                         f" ({seeds(sub['seed'].nunique())})", fontsize=8)  # fmt: skip
             ax.set_ylim(bottom=-0.02)  # a theory line at 0 stays visible
             ax.grid(alpha=0.3)
         for ax in axes.flat[len(cases) :]:

@@ -22,7 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 import mechanisms
-from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, fewer_seeds, seeds
 from experiments.studies.base import Study, Tables, check_mechanism_params
 from sim.config import ConfigError, SimConfig, between, one_of, param
 from sim.model import MarketModel
@@ -179,14 +179,14 @@ class MechanismComparison(Study):
         styles = {"intent": "-", "homogeneous": "--"}
         keys = ["family", "mechanism", "corporations", "seed"]
         per_seed = ok.groupby(keys)[[c for c, _, _ in PANELS]].mean().reset_index()
-        seeds = ok["seed"].nunique()
+        n = ok["seed"].nunique()
         fig, axes = plt.subplots(2, 2, figsize=(PAGE_WIDTH, 4.6), sharex=True,
                                  layout="constrained")  # fmt: skip
         for ax, (column, title, (low, high)) in zip(axes.flat, PANELS, strict=True):
             for (family, name), group in per_seed.groupby(["family", "mechanism"]):
                 _band(ax, group.groupby("corporations")[column], colors[name],
                       styles.get(family, ":"), alpha=0.15, t=True, floor=low, ceiling=high,
-                      full=seeds, marker="o", ms=3)  # fmt: skip
+                      full=n, marker="o", ms=3)  # fmt: skip
             ax.set(xscale="log")
             ax.set_title(title, fontsize="small")
             sizes = sorted(ok["corporations"].unique())
@@ -200,7 +200,7 @@ class MechanismComparison(Study):
             plt.Line2D([], [], color="0.3", ls=s, label=f"{f} markets") for f, s in styles.items()
         ]
         handles += fewer_seeds(axes.flat)
-        title = f"mean and 95% t interval over {seeds} seed{'s' * (seeds != 1)}"
+        title = f"mean and 95% t interval over {seeds(n)}"
         fig.legend(handles=handles, loc="outside lower center", ncols=4, frameon=False,
                    title=title)  # fmt: skip
         return _save(fig, Path(path))

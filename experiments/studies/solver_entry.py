@@ -46,7 +46,7 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 import sim
-from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, t_scale
+from experiments.figures import PAGE_WIDTH, PALETTE, _band, _save, seeds, t_scale
 from experiments.studies.base import Study, Tables, run_jobs
 from sim.config import SimConfig, between, one_of, param
 from sim.results import rounded
@@ -196,10 +196,10 @@ class SolverEntry(Study):
                 axis.set_major_locator(MaxNLocator(integer=True))
         axes[-1, 2].set_xlabel("entry cost K per round")
         first = table.iloc[0]
-        seeds, cap = table["seed"].nunique(), int(table["solvers"].max())
+        count, cap = table["seed"].nunique(), int(table["solvers"].max())
         fig.suptitle(
             f"Solver entry, {first['congestion_model']} congestion: {int(first['rounds'])} "
-            f"rounds, {seeds} seed{'s' * (seeds > 1)}, N = 1..{cap}, "
+            f"rounds, {seeds(count)}, N = 1..{cap}, "
             f"{', '.join(map(str, sizes))} corporations"
         )
         fig.legend(handles=_legend(colors), loc="outside lower center", ncols=3, frameon=False)
